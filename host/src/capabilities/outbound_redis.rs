@@ -1,0 +1,138 @@
+//! `fermyon:spin/redis`: outbound Redis, only to addresses the component's
+//! `allowed_outbound_hosts` allows. Connections are shared per address across requests and
+//! reconnect by themselves after a Redis restart.
+
+use std::collections::HashMap;
+
+use wasmtime::component::Resource;
+
+use crate::allowed_hosts::Destination;
+use crate::bindings::spin_imports::fermyon::spin2_0_0::redis::{self as wit, Error, RedisParameter, RedisResult};
+use crate::executor::HostState;
+
+/// What a component holds after `connection.open`.
+pub struct ConnectionHandle(redis::aio::ConnectionManager);
+
+/// Open connections by address, shared by every component and request.
+#[derive(Default)]
+pub struct RedisConnections {
+    by_address: tokio::sync::Mutex<HashMap<String, redis::aio::ConnectionManager>>,
+}
+
+impl RedisConnections {
+    /// A connection to `address`, opened on first use.
+    pub async fn get(&self, address: &str) -> Result<redis::aio::ConnectionManager, Error> {
+        let mut map = self.by_address.lock().await;
+        if let Some(c) = map.get(address) {
+            return Ok(c.clone());
+        }
+        let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(std::time::Duration::from_secs(2))
+            .set_number_of_retries(2);
+        let connection = redis::aio::ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| Error::Other(e.to_string()))?;
+        map.insert(address.to_string(), connection.clone());
+        Ok(connection)
+    }
+}
+
+fn other(e: redis::RedisError) -> Error {
+    if e.kind() == redis::ErrorKind::TypeError {
+        Error::TypeError
+    } else {
+        Error::Other(e.to_string())
+    }
+}
+
+async fn run<T: redis::FromRedisValue>(
+    state: &mut HostState,
+    connection: &Resource<ConnectionHandle>,
+    command: redis::Cmd,
+) -> wasmtime::Result<Result<T, Error>> {
+    let mut c = state.table.get(connection)?.0.clone();
+    Ok(command.query_async(&mut c).await.map_err(other))
+}
+
+fn to_result(value: redis::Value) -> Vec<RedisResult> {
+    match value {
+        redis::Value::Nil => vec![RedisResult::Nil],
+        redis::Value::Int(i) => vec![RedisResult::Int64(i)],
+        redis::Value::BulkString(b) => vec![RedisResult::Binary(b)],
+        redis::Value::SimpleString(s) => vec![RedisResult::Status(s)],
+        redis::Value::Okay => vec![RedisResult::Status("OK".into())],
+        redis::Value::Array(items) | redis::Value::Set(items) => items.into_iter().flat_map(to_result).collect(),
+        redis::Value::Boolean(b) => vec![RedisResult::Int64(i64::from(b))],
+        redis::Value::Double(d) => vec![RedisResult::Binary(d.to_string().into_bytes())],
+        other => vec![RedisResult::Binary(format!("{other:?}").into_bytes())],
+    }
+}
+
+impl wit::Host for HostState {}
+
+impl wit::HostConnection for HostState {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
+        let allowed = Destination::parse_url(&address).is_some_and(|d| self.grants().allowed_hosts.allows(&d));
+        if !allowed {
+            return Ok(Err(Error::InvalidAddress));
+        }
+        match self.services().redis.get(&address).await {
+            Ok(c) => Ok(Ok(self.table.push(ConnectionHandle(c))?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn publish(&mut self, c: Resource<ConnectionHandle>, channel: String, payload: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        run::<i64>(self, &c, redis::cmd("PUBLISH").arg(channel).arg(payload).clone()).await.map(|r| r.map(drop))
+    }
+
+    async fn get(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        run(self, &c, redis::cmd("GET").arg(key).clone()).await
+    }
+
+    async fn set(&mut self, c: Resource<ConnectionHandle>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        run(self, &c, redis::cmd("SET").arg(key).arg(value).clone()).await
+    }
+
+    async fn incr(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<i64, Error>> {
+        run(self, &c, redis::cmd("INCR").arg(key).clone()).await
+    }
+
+    async fn del(&mut self, c: Resource<ConnectionHandle>, keys: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+        run(self, &c, redis::cmd("DEL").arg(keys).clone()).await
+    }
+
+    async fn sadd(&mut self, c: Resource<ConnectionHandle>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+        run(self, &c, redis::cmd("SADD").arg(key).arg(values).clone()).await
+    }
+
+    async fn smembers(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        run(self, &c, redis::cmd("SMEMBERS").arg(key).clone()).await
+    }
+
+    async fn srem(&mut self, c: Resource<ConnectionHandle>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+        run(self, &c, redis::cmd("SREM").arg(key).arg(values).clone()).await
+    }
+
+    async fn execute(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        command: String,
+        arguments: Vec<RedisParameter>,
+    ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
+        let mut cmd = redis::cmd(&command);
+        for argument in arguments {
+            match argument {
+                RedisParameter::Int64(i) => cmd.arg(i),
+                RedisParameter::Binary(b) => cmd.arg(b),
+            };
+        }
+        Ok(run::<redis::Value>(self, &c, cmd).await?.map(to_result))
+    }
+
+    async fn drop(&mut self, c: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
+        self.table.delete(c)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! `wasmart-host`: a Spin-compatible runtime on wasmtime. It runs an unmodified `spin.toml` and
+//! unmodified Spin components the way `spin up` does, and is the harness for component tests.
+
+pub mod allowed_hosts;
+pub mod app;
+pub mod bindings;
+pub mod build;
+pub mod capabilities;
+pub mod engine;
+pub mod executor;
+pub mod manifest;
+pub mod observability;
+pub mod redis_server;
+pub mod runtime_config;
+pub mod state_dir;
+pub mod testing;
+pub mod triggers;
+
+pub use app::{App, AppOptions, RunningApp};

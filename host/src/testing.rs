@@ -1,0 +1,288 @@
+//! The test harness: start an application on port 0 with a fresh temporary state dir, send it
+//! requests, look into its stores and logs, and run private Redis servers.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::engine::EngineOptions;
+use crate::redis_server::PrivateRedis;
+use crate::{App, AppOptions, RunningApp};
+
+/// How to start a test application; `Default` gives the same defaults as `up`.
+#[derive(Debug, Clone, Default)]
+pub struct TestOptions {
+    /// Like `--variable name=value`.
+    pub variables: Vec<(String, String)>,
+    /// Like `--env KEY=VALUE`.
+    pub env: Vec<(String, String)>,
+    /// Like `--runtime-config-file`.
+    pub runtime_config: Option<PathBuf>,
+    /// Like repeated `--component-id` (empty runs all).
+    pub component_ids: Vec<String>,
+    /// Per-request deadline (default 30 s).
+    pub request_timeout: Option<Duration>,
+    /// Instances that may run at once.
+    pub max_instances: Option<u32>,
+    /// Memory cap per instance, in MiB.
+    pub instance_memory_mb: Option<u64>,
+}
+
+/// A running application with its own temporary state dir.
+pub struct TestApp {
+    running: RunningApp,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    runtime_config: Option<PathBuf>,
+    _state: tempfile::TempDir,
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    /// The body as UTF-8 text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics with the body text if it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+impl TestApp {
+    /// Starts the application at `manifest_path` on 127.0.0.1:0.
+    pub async fn start(manifest_path: impl AsRef<Path>, options: TestOptions) -> anyhow::Result<Self> {
+        let state = tempfile::tempdir()?;
+        let defaults = EngineOptions::default();
+        let app_options = AppOptions {
+            manifest: manifest_path.as_ref().to_path_buf(),
+            state_dir: Some(state.path().to_path_buf()),
+            runtime_config_file: options.runtime_config.clone(),
+            variables: options.variables,
+            env: options.env,
+            component_ids: options.component_ids,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            engine: EngineOptions {
+                max_instances: options.max_instances.unwrap_or(32),
+                instance_memory_mb: options.instance_memory_mb.unwrap_or(defaults.instance_memory_mb),
+                cache_dir: defaults.cache_dir,
+            },
+            request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
+            console_logs: false,
+        };
+        let running = App::load(&app_options).await?.start().await?;
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Ok(Self { running, client, runtime_config: options.runtime_config, _state: state })
+    }
+
+    /// Writes `manifest_toml` to `<dir>/spin.toml` and starts it.
+    pub async fn start_toml(dir: &Path, manifest_toml: &str, options: TestOptions) -> anyhow::Result<Self> {
+        let path = dir.join("spin.toml");
+        std::fs::write(&path, manifest_toml)?;
+        Self::start(path, options).await
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.running.addr())
+    }
+
+    /// The state dir (a temporary folder removed when the app is dropped).
+    pub fn state_dir(&self) -> &Path {
+        self.running.state_dir().root()
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> anyhow::Result<TestResponse> {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+
+    /// Sends one request and reads the whole response.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> anyhow::Result<TestResponse> {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base_url()));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self.client.request(request.body(Full::new(body.into()))?).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(TestResponse { status, headers, body })
+    }
+
+    /// The value of `key` in key-value label `label`, read from its backend's SQLite file.
+    pub fn kv_get(&self, label: &str, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        use rusqlite::OptionalExtension;
+        let path = self.state_dir().join("sqlite_key_value.db");
+        let path = if label == "default" { path } else { self.labelled_file("key_value_store", label)? };
+        let connection = rusqlite::Connection::open(&path)?;
+        Ok(connection
+            .query_row(
+                "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                (label, key),
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The rows `sql` returns from SQLite label `label`'s database.
+    pub fn sqlite_query(&self, label: &str, sql: &str) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
+        let path = if label == "default" {
+            self.state_dir().join("sqlite_db.db")
+        } else {
+            self.labelled_file("sqlite_database", label)?
+        };
+        let connection = rusqlite::Connection::open(&path)?;
+        let mut statement = connection.prepare(sql)?;
+        let width = statement.column_count();
+        let rows = statement.query_map([], |row| {
+            (0..width)
+                .map(|i| {
+                    Ok(match row.get::<_, rusqlite::types::Value>(i)? {
+                        rusqlite::types::Value::Null => serde_json::Value::Null,
+                        rusqlite::types::Value::Integer(n) => n.into(),
+                        rusqlite::types::Value::Real(f) => f.into(),
+                        rusqlite::types::Value::Text(s) => s.into(),
+                        rusqlite::types::Value::Blob(b) => b.into(),
+                    })
+                })
+                .collect()
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A non-default label's file, as the runtime config names it (relative to that file).
+    fn labelled_file(&self, section: &str, label: &str) -> anyhow::Result<PathBuf> {
+        let config = self.runtime_config.as_ref().context("no runtime config file was given")?;
+        let table: toml::Table = toml::from_str(&std::fs::read_to_string(config)?)?;
+        let path = table
+            .get(section)
+            .and_then(|s| s.get(label))
+            .and_then(|s| s.get("path"))
+            .and_then(|p| p.as_str())
+            .with_context(|| format!("[{section}.{label}] has no `path`"))?;
+        Ok(config.parent().unwrap_or(Path::new(".")).join(path))
+    }
+
+    /// `<state-dir>/logs/<component>.log`.
+    pub fn component_log(&self, component_id: &str) -> String {
+        std::fs::read_to_string(self.running.state_dir().component_log(component_id)).unwrap_or_default()
+    }
+
+    /// `<state-dir>/logs/access.log`; waits briefly for the background writer.
+    pub fn access_log(&self) -> String {
+        std::thread::sleep(Duration::from_millis(50));
+        std::fs::read_to_string(self.running.state_dir().access_log()).unwrap_or_default()
+    }
+
+    /// Stops the application, letting in-flight requests finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.shutdown().await
+    }
+}
+
+/// A private `redis-server` on a free loopback port, with its data in a temporary folder.
+pub struct RedisServer {
+    server: Option<PrivateRedis>,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// Messages of one subscribed channel.
+pub struct RedisSubscription {
+    messages: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port.
+    pub async fn start() -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = tempfile::tempdir()?;
+        let server = PrivateRedis::start(port, dir.path()).await?;
+        Ok(Self { server: Some(server), port, dir })
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (to test reconnection).
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(mut server) = self.server.take() {
+            server.stop().await;
+        }
+        Ok(())
+    }
+
+    /// Starts the server again on the same port.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await?;
+        self.server = Some(PrivateRedis::start(self.port, self.dir.path()).await?);
+        Ok(())
+    }
+
+    async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+        Ok(redis::Client::open(self.url())?.get_multiplexed_async_connection().await?)
+    }
+
+    /// `PUBLISH channel payload`.
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> anyhow::Result<()> {
+        let _: i64 = redis::cmd("PUBLISH").arg(channel).arg(payload).query_async(&mut self.connection().await?).await?;
+        Ok(())
+    }
+
+    /// `GET key`.
+    pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(redis::cmd("GET").arg(key).query_async(&mut self.connection().await?).await?)
+    }
+
+    /// Subscribes to `channel`; returns once the subscription is active.
+    pub async fn subscribe(&self, channel: &str) -> anyhow::Result<RedisSubscription> {
+        use futures::StreamExt;
+        let mut pubsub = redis::Client::open(self.url())?.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let mut stream = pubsub.into_on_message();
+            while let Some(message) = stream.next().await {
+                if sender.send(message.get_payload_bytes().to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(RedisSubscription { messages, _task: task })
+    }
+}
+
+impl RedisSubscription {
+    /// The next message, or an error after `timeout`.
+    pub async fn next_message(&mut self, timeout: Duration) -> anyhow::Result<Vec<u8>> {
+        tokio::time::timeout(timeout, self.messages.recv())
+            .await
+            .context("no message within the timeout")?
+            .context("subscription closed")
+    }
+}

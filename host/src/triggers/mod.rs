@@ -1,0 +1,4 @@
+//! Triggers: what makes components run.
+
+pub mod http;
+pub mod redis;
