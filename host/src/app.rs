@@ -229,6 +229,12 @@ impl RunningApp {
         out
     }
 
+    /// Mean time to create a store and instantiate component `id` (see
+    /// [`Executor::time_instantiation`]).
+    pub async fn time_instantiation(&self, id: &str, iterations: u32) -> anyhow::Result<Duration> {
+        self.executor.time_instantiation(id, iterations).await
+    }
+
     /// Stops accepting, lets in-flight requests finish, stops triggers and private Redis.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();

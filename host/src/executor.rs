@@ -379,6 +379,19 @@ impl Executor {
         })
     }
 
+    /// Creates a store and instantiates component `id` `iterations` times without calling it;
+    /// returns the mean time of one store-and-instantiate (what every request pays).
+    pub async fn time_instantiation(self: &Arc<Self>, id: &str, iterations: u32) -> anyhow::Result<Duration> {
+        let component = self.component(id)?.clone();
+        let pre = component.http.clone().ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let started = Instant::now();
+        for _ in 0..iterations {
+            let mut store = self.new_store(&component)?;
+            pre.instantiate_async(&mut store).await?;
+        }
+        Ok(started.elapsed() / iterations.max(1))
+    }
+
     /// Runs component `id`'s Redis handler for one message.
     pub async fn handle_redis_message(self: &Arc<Self>, id: &str, payload: &Vec<u8>) -> Result<(), GuestFailure> {
         let component = self.component(id)?.clone();

@@ -240,8 +240,12 @@ impl Validator<'_> {
                     "variable names use lowercase letters, digits and '_', starting with a letter",
                 ));
             }
-            if var.required && var.default.is_some() {
-                return Err(self.invalid(key, "a variable cannot be both `required` and have a `default`"));
+            match (var.required, &var.default) {
+                (true, Some(_)) => {
+                    return Err(self.invalid(key, "a variable cannot be both `required` and have a `default`"))
+                }
+                (false, None) => return Err(self.invalid(key, "give it a `default` or `required = true`")),
+                _ => {}
             }
             out.insert(
                 name,

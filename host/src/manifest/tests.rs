@@ -62,6 +62,9 @@ fn errors_name_file_key_and_problem() {
     let version = error_of(&MINIMAL.replace("= 2", "= 1"));
     assert!(version.contains("spin_manifest_version"), "{version}");
 
+    let no_default = error_of(&MINIMAL.replace("region = { default = \"eu\" }", "region = {}"));
+    assert!(no_default.contains("variables.region") && no_default.contains("required"), "{no_default}");
+
     let route = error_of(&MINIMAL.replace("\"/api/...\"", "\"api\""));
     assert!(route.contains("trigger.http[0].route"), "{route}");
 

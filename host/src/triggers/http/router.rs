@@ -3,7 +3,7 @@
 //! A route is an exact path (`/about`), a path with `:name` segments (`/items/:id`), or a
 //! prefix ending in `/...` that matches the prefix itself and everything below it. When
 //! several routes match, the most specific wins: segment by segment, a literal beats a
-//! `:name`, which beats the wildcard; when one route is a prefix of the other, the longer wins.
+//! `:name`, which beats the wildcard; where a route ends, an exact route beats a wildcard.
 //! Of two identical routes, the later in the manifest wins (with a warning), as in Spin.
 
 /// One route pattern of the manifest.
@@ -136,10 +136,10 @@ impl Router {
             if !entry.matches(&parts) {
                 continue;
             }
+            // An exact route ends with 1 and a wildcard with 0, so that `/a` beats `/a/...`
+            // for the path `/a`, while a longer literal prefix still beats a shorter one.
             let mut score: Vec<u8> = entry.segments.iter().map(Segment::rank).collect();
-            if entry.wildcard {
-                score.push(1);
-            }
+            score.push(if entry.wildcard { 0 } else { 1 });
             if best.as_ref().is_none_or(|(_, s)| score >= *s) {
                 best = Some((entry, score));
             }

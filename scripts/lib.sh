@@ -1,0 +1,27 @@
+# Shared by the scripts in this folder.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# The wasm32-wasip2 target: rust-toolchain.toml names it, but rustup installs nothing by
+# itself when RUSTUP_AUTO_INSTALL=0, so add it explicitly (a no-op when present).
+require_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    step "Adding the wasm32-wasip2 target"
+    rustup target add wasm32-wasip2
+  fi
+}
+
+require_redis_server() {
+  if ! command -v redis-server >/dev/null; then
+    echo "redis-server is not installed. Install it with: sudo apt-get install redis-server" >&2
+    echo "(Fedora: sudo dnf install redis; macOS: brew install redis)" >&2
+    exit 1
+  fi
+}
+
+# `-p fixture-x` for every conformance fixture crate.
+fixture_packages() {
+  for dir in tests/conformance/fixtures/*/; do
+    printf -- '-p fixture-%s ' "$(basename "$dir")"
+  done
+}
