@@ -29,7 +29,10 @@ world redis-handler {
 fn is_needed_package(dir_name: &str) -> bool {
     dir_name.ends_with("@0.2.0")
         || dir_name.ends_with("2023-10-18")
-        || matches!(dir_name, "spin@2.0.0" | "spin-sqlite@3.0.0" | "spin@unversioned")
+        || matches!(
+            dir_name,
+            "spin@2.0.0" | "spin-sqlite@3.0.0" | "spin@unversioned"
+        )
 }
 
 fn main() {
@@ -37,7 +40,10 @@ fn main() {
         .parent()
         .unwrap()
         .to_path_buf();
-    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-changed=build.rs");
 
     let sdk_wit = spin_sdk_wit_dir(&workspace);

@@ -24,7 +24,11 @@ pub struct AllowedHosts {
 #[derive(Debug, Clone)]
 enum HostPattern {
     AllowAll,
-    Entry { scheme: Option<String>, host: HostMatch, port: PortMatch },
+    Entry {
+        scheme: Option<String>,
+        host: HostMatch,
+        port: PortMatch,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -57,7 +61,11 @@ impl Destination {
         let authority = rest.split(['/', '?', '#']).next()?;
         let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
         let (host, port) = split_host_port(authority)?;
-        Some(Self { scheme: scheme.to_ascii_lowercase(), host, port })
+        Some(Self {
+            scheme: scheme.to_ascii_lowercase(),
+            host,
+            port,
+        })
     }
 }
 
@@ -113,7 +121,9 @@ impl AllowedHosts {
             HostPattern::AllowAll => true,
             HostPattern::Entry { scheme, host, .. } => {
                 matches!(host, HostMatch::ToSelf | HostMatch::Any)
-                    && scheme.as_deref().is_none_or(|s| s == "http" || s == "https")
+                    && scheme
+                        .as_deref()
+                        .is_none_or(|s| s == "http" || s == "https")
             }
         })
     }
@@ -121,17 +131,22 @@ impl AllowedHosts {
 
 impl HostPattern {
     fn parse(pattern: &str) -> Result<Self, PatternError> {
-        let error = |reason: &str| PatternError { pattern: pattern.to_string(), reason: reason.to_string() };
+        let error = |reason: &str| PatternError {
+            pattern: pattern.to_string(),
+            reason: reason.to_string(),
+        };
         let trimmed = pattern.trim();
         if trimmed == "insecure:allow-all" {
             return Ok(Self::AllowAll);
         }
-        let (scheme, rest) = trimmed
-            .split_once("://")
-            .ok_or_else(|| error("expected <scheme>://<host>[:<port>], e.g. https://example.com"))?;
+        let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| {
+            error("expected <scheme>://<host>[:<port>], e.g. https://example.com")
+        })?;
         let scheme = match scheme {
             "*" => None,
-            s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => Some(s.to_ascii_lowercase()),
+            s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => {
+                Some(s.to_ascii_lowercase())
+            }
             _ => return Err(error("the scheme must be letters or '*'")),
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
@@ -177,7 +192,10 @@ impl HostPattern {
 
 impl HostMatch {
     fn allows(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         match self {
             Self::Any => true,
             Self::Subdomain(suffix) => host.ends_with(suffix.as_str()),
@@ -199,9 +217,15 @@ fn parse_host(host: &str) -> Result<HostMatch, String> {
         return Ok(HostMatch::ToSelf);
     }
     if let Some((network, prefix)) = host.split_once('/') {
-        let network: IpAddr = network.parse().map_err(|_| format!("{network:?} is not an IP network"))?;
+        let network: IpAddr = network
+            .parse()
+            .map_err(|_| format!("{network:?} is not an IP network"))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= max).ok_or("bad CIDR prefix length")?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or("bad CIDR prefix length")?;
         return Ok(HostMatch::Cidr { network, prefix });
     }
     if let Some(domain) = host.strip_prefix("*.") {
@@ -213,11 +237,18 @@ fn parse_host(host: &str) -> Result<HostMatch, String> {
     if host.is_empty() || host.contains('*') {
         return Err("wildcards are allowed only as a leading '*.'".into());
     }
-    Ok(HostMatch::Exact(host.trim_start_matches('[').trim_end_matches(']').to_string()))
+    Ok(HostMatch::Exact(
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+    ))
 }
 
 fn parse_port(port: &str) -> Result<PortMatch, String> {
-    let number = |p: &str| p.parse::<u16>().map_err(|_| format!("port {p:?} is not a number"));
+    let number = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|_| format!("port {p:?} is not a number"))
+    };
     match port.split_once("..") {
         Some((lo, hi)) => Ok(PortMatch::Range(number(lo)?, number(hi)?)),
         None => {
@@ -277,20 +308,38 @@ mod tests {
     fn exact_hosts_and_default_ports() {
         assert!(allows(&["https://example.com"], "https://example.com/x"));
         assert!(allows(&["https://example.com"], "https://example.com:443"));
-        assert!(!allows(&["https://example.com"], "https://example.com:8443"));
+        assert!(!allows(
+            &["https://example.com"],
+            "https://example.com:8443"
+        ));
         assert!(!allows(&["https://example.com"], "http://example.com"));
         assert!(!allows(&["https://example.com"], "https://evil.com"));
-        assert!(allows(&["redis://127.0.0.1:6380"], "redis://127.0.0.1:6380/0"));
+        assert!(allows(
+            &["redis://127.0.0.1:6380"],
+            "redis://127.0.0.1:6380/0"
+        ));
         assert!(!allows(&["redis://127.0.0.1:6380"], "redis://127.0.0.1"));
     }
 
     #[test]
     fn wildcards_ranges_and_cidr() {
         assert!(allows(&["*://*:*"], "redis://anything:1"));
-        assert!(allows(&["http://*.spin.internal"], "http://catalog.spin.internal"));
-        assert!(!allows(&["http://*.spin.internal"], "http://spin.internal.evil.com"));
-        assert!(allows(&["http://localhost:3000..3010"], "http://localhost:3005"));
-        assert!(!allows(&["http://localhost:3000..3010"], "http://localhost:3010"));
+        assert!(allows(
+            &["http://*.spin.internal"],
+            "http://catalog.spin.internal"
+        ));
+        assert!(!allows(
+            &["http://*.spin.internal"],
+            "http://spin.internal.evil.com"
+        ));
+        assert!(allows(
+            &["http://localhost:3000..3010"],
+            "http://localhost:3005"
+        ));
+        assert!(!allows(
+            &["http://localhost:3000..3010"],
+            "http://localhost:3010"
+        ));
         assert!(allows(&["http://10.0.0.0/8:80"], "http://10.2.3.4"));
         assert!(!allows(&["http://10.0.0.0/8:80"], "http://11.2.3.4"));
         assert!(allows(&["https://[::1]:8443"], "https://[::1]:8443"));
@@ -300,14 +349,28 @@ mod tests {
     #[test]
     fn self_requests() {
         assert!(AllowedHosts::parse(&["http://self"]).unwrap().allows_self());
-        assert!(!AllowedHosts::parse(&["http://self"]).unwrap().allows(&dest("http://self")));
-        assert!(!AllowedHosts::parse(&["https://example.com"]).unwrap().allows_self());
+        assert!(!AllowedHosts::parse(&["http://self"])
+            .unwrap()
+            .allows(&dest("http://self")));
+        assert!(!AllowedHosts::parse(&["https://example.com"])
+            .unwrap()
+            .allows_self());
     }
 
     #[test]
     fn rejects_malformed_patterns() {
-        for bad in ["example.com", "*", "http://exa*mple.com", "http://x.com/path", "ftp://x.com", "http://x:port"] {
-            assert!(AllowedHosts::parse(&[bad]).is_err(), "{bad} should be rejected");
+        for bad in [
+            "example.com",
+            "*",
+            "http://exa*mple.com",
+            "http://x.com/path",
+            "ftp://x.com",
+            "http://x:port",
+        ] {
+            assert!(
+                AllowedHosts::parse(&[bad]).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

@@ -16,9 +16,9 @@ use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::bindings::spin_imports::SpinImports;
 use crate::capabilities::key_value::{KeyValueStore, RedisKeyValue, SqliteKeyValue};
+use crate::capabilities::outbound_http;
 use crate::capabilities::sqlite::SqliteDatabase;
 use crate::capabilities::variables::ResolvedVariables;
-use crate::capabilities::outbound_http;
 use crate::engine::{self, EngineOptions, EpochTicker};
 use crate::executor::{Component, ExecutionLimits, Executor, Grants, HostState, Mount};
 use crate::manifest::{ComponentDecl, FileMount, Manifest, Route};
@@ -84,13 +84,20 @@ impl App {
     pub async fn load(options: &AppOptions) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&options.manifest)?;
         let selected = select_components(&manifest, &options.component_ids)?;
-        let state = StateDir::create(options.state_dir.clone().unwrap_or_else(|| manifest.root.join(".spin")))
-            .context("creating the state dir")?;
+        let state = StateDir::create(
+            options
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| manifest.root.join(".spin")),
+        )
+        .context("creating the state dir")?;
         let runtime_config = match &options.runtime_config_file {
             Some(path) => RuntimeConfig::load(path, state.root())?,
             None => RuntimeConfig::defaults(state.root()),
         };
-        let variables = ResolvedVariables::resolve(&manifest.variables, &options.variables, |k| std::env::var(k).ok())?;
+        let variables = ResolvedVariables::resolve(&manifest.variables, &options.variables, |k| {
+            std::env::var(k).ok()
+        })?;
         let secrets: Arc<[String]> = Arc::from(variables.secrets().to_vec());
 
         let engine = engine::build(&options.engine)?;
@@ -103,10 +110,16 @@ impl App {
         let mut stores = StoreRegistry::default();
         let mut components = HashMap::new();
         for decl in &selected {
-            let component = ComponentLoader { engine: &engine, linker: &linker, state: &state, variables: &variables, options }
-                .load(decl, &runtime_config, &mut stores, secrets.clone())
-                .await
-                .with_context(|| format!("component {:?}", decl.id))?;
+            let component = ComponentLoader {
+                engine: &engine,
+                linker: &linker,
+                state: &state,
+                variables: &variables,
+                options,
+            }
+            .load(decl, &runtime_config, &mut stores, secrets.clone())
+            .await
+            .with_context(|| format!("component {:?}", decl.id))?;
             components.insert(decl.id.clone(), Arc::new(component));
         }
 
@@ -120,19 +133,30 @@ impl App {
             })
             .collect();
         let router = Router::new(public_routes)?;
-        for trigger in manifest.http_triggers.iter().filter(|t| components.contains_key(&t.component)) {
+        for trigger in manifest
+            .http_triggers
+            .iter()
+            .filter(|t| components.contains_key(&t.component))
+        {
             if components[&trigger.component].http.is_none() {
                 bail!("component {:?} has an HTTP trigger but does not export wasi:http/incoming-handler", trigger.component);
             }
         }
         let mut redis_subscriptions = Vec::<RedisSubscription>::new();
-        for trigger in manifest.redis_triggers.iter().filter(|t| components.contains_key(&t.component)) {
+        for trigger in manifest
+            .redis_triggers
+            .iter()
+            .filter(|t| components.contains_key(&t.component))
+        {
             if components[&trigger.component].redis.is_none() {
                 bail!("component {:?} has a Redis trigger but does not export fermyon:spin/inbound-redis", trigger.component);
             }
             let address = variables.render(&trigger.address)?;
             let channel = variables.render(&trigger.channel)?;
-            match redis_subscriptions.iter_mut().find(|s| s.address == address) {
+            match redis_subscriptions
+                .iter_mut()
+                .find(|s| s.address == address)
+            {
                 Some(s) => s.add(channel, trigger.component.clone()),
                 None => {
                     let mut s = RedisSubscription::new(address);
@@ -141,15 +165,29 @@ impl App {
                 }
             }
         }
-        let mut redis_addresses: Vec<String> = redis_subscriptions.iter().map(|s| s.address.clone()).collect();
+        let mut redis_addresses: Vec<String> = redis_subscriptions
+            .iter()
+            .map(|s| s.address.clone())
+            .collect();
         redis_addresses.extend(stores.redis_urls);
         redis_addresses.sort();
         redis_addresses.dedup();
 
         let access_log = AccessLog::open(&state.access_log()).context("opening the access log")?;
-        let limits = ExecutionLimits { request_timeout: options.request_timeout, max_instances: options.engine.max_instances };
+        let limits = ExecutionLimits {
+            request_timeout: options.request_timeout,
+            max_instances: options.engine.max_instances,
+        };
         let executor = Executor::new(engine, components, router, limits, access_log);
-        Ok(Self { manifest, state, executor, redis_subscriptions, redis_addresses, listen: options.listen, _ticker: ticker })
+        Ok(Self {
+            manifest,
+            state,
+            executor,
+            redis_subscriptions,
+            redis_addresses,
+            listen: options.listen,
+            _ticker: ticker,
+        })
     }
 
     /// The loaded manifest.
@@ -162,7 +200,9 @@ impl App {
     pub async fn start(self) -> anyhow::Result<RunningApp> {
         let mut private_redis = Vec::new();
         for address in &self.redis_addresses {
-            if let Some(server) = PrivateRedis::start_if_absent(address, &self.state.redis()).await? {
+            if let Some(server) =
+                PrivateRedis::start_if_absent(address, &self.state.redis()).await?
+            {
                 private_redis.push(server);
             }
         }
@@ -176,11 +216,18 @@ impl App {
         for subscription in self.redis_subscriptions {
             let (task, subscribed) = subscription.spawn(self.executor.clone(), shutdown.clone());
             tasks.push(task);
-            if tokio::time::timeout(Duration::from_secs(10), subscribed).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(10), subscribed)
+                .await
+                .is_err()
+            {
                 tracing::warn!("a Redis trigger is not subscribed yet; it keeps retrying");
             }
         }
-        let server = tokio::spawn(crate::triggers::http::server::serve(listener, self.executor.clone(), shutdown.clone()));
+        let server = tokio::spawn(crate::triggers::http::server::serve(
+            listener,
+            self.executor.clone(),
+            shutdown.clone(),
+        ));
         Ok(RunningApp {
             addr,
             executor: self.executor,
@@ -224,7 +271,10 @@ impl RunningApp {
             let path = route.strip_suffix("/...").unwrap_or(route);
             let path = if path.is_empty() { "/" } else { path };
             let suffix = if wildcard { " (wildcard)" } else { "" };
-            out.push_str(&format!("  {component}: http://{}{path}{suffix}\n", self.addr));
+            out.push_str(&format!(
+                "  {component}: http://{}{path}{suffix}\n",
+                self.addr
+            ));
         }
         out
     }
@@ -249,7 +299,10 @@ impl RunningApp {
     }
 }
 
-fn select_components<'m>(manifest: &'m Manifest, ids: &[String]) -> anyhow::Result<Vec<&'m ComponentDecl>> {
+fn select_components<'m>(
+    manifest: &'m Manifest,
+    ids: &[String],
+) -> anyhow::Result<Vec<&'m ComponentDecl>> {
     if ids.is_empty() {
         return Ok(manifest.components.values().collect());
     }
@@ -272,7 +325,11 @@ struct StoreRegistry {
 }
 
 impl StoreRegistry {
-    async fn key_value(&mut self, label: &str, config: &RuntimeConfig) -> anyhow::Result<Arc<dyn KeyValueStore>> {
+    async fn key_value(
+        &mut self,
+        label: &str,
+        config: &RuntimeConfig,
+    ) -> anyhow::Result<Arc<dyn KeyValueStore>> {
         if let Some(store) = self.key_value.get(label) {
             return Ok(store.clone());
         }
@@ -290,7 +347,11 @@ impl StoreRegistry {
         Ok(store)
     }
 
-    fn sqlite(&mut self, label: &str, config: &RuntimeConfig) -> anyhow::Result<Arc<SqliteDatabase>> {
+    fn sqlite(
+        &mut self,
+        label: &str,
+        config: &RuntimeConfig,
+    ) -> anyhow::Result<Arc<SqliteDatabase>> {
         if let Some(db) = self.sqlite.get(label) {
             return Ok(db.clone());
         }
@@ -324,7 +385,10 @@ impl ComponentLoader<'_> {
     ) -> anyhow::Result<Component> {
         let mut key_value = HashMap::new();
         for label in &decl.key_value_stores {
-            key_value.insert(label.clone(), stores.key_value(label, runtime_config).await?);
+            key_value.insert(
+                label.clone(),
+                stores.key_value(label, runtime_config).await?,
+            );
         }
         let mut sqlite = HashMap::new();
         for label in &decl.sqlite_databases {
@@ -341,12 +405,13 @@ impl ComponentLoader<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let allowed_hosts = Arc::new(AllowedHosts::parse(&hosts)?);
 
-        let wasm = wasmtime::component::Component::from_file(self.engine, &decl.source)
-            .map_err(|e| anyhow::Error::from(e).context(format!("compiling {}", decl.source.display())))?;
-        let pre = self
-            .linker
-            .instantiate_pre(&wasm)
-            .map_err(|e| anyhow::Error::from(e).context("it imports something this host does not provide"))?;
+        let wasm =
+            wasmtime::component::Component::from_file(self.engine, &decl.source).map_err(|e| {
+                anyhow::Error::from(e).context(format!("compiling {}", decl.source.display()))
+            })?;
+        let pre = self.linker.instantiate_pre(&wasm).map_err(|e| {
+            anyhow::Error::from(e).context("it imports something this host does not provide")
+        })?;
         let http = ProxyPre::new(pre.clone()).ok();
         let redis = RedisHandlerPre::new(pre).ok();
 
@@ -354,10 +419,20 @@ impl ComponentLoader<'_> {
         environment.extend(self.options.env.iter().cloned());
         Ok(Component {
             id: decl.id.clone(),
-            grants: Grants { key_value, sqlite, variables, allowed_hosts },
+            grants: Grants {
+                key_value,
+                sqlite,
+                variables,
+                allowed_hosts,
+            },
             environment,
             mounts: self.mounts(decl)?,
-            log: ComponentLog::open(&decl.id, &self.state.component_log(&decl.id), self.options.console_logs, secrets)?,
+            log: ComponentLog::open(
+                &decl.id,
+                &self.state.component_log(&decl.id),
+                self.options.console_logs,
+                secrets,
+            )?,
             http,
             redis,
         })
@@ -371,18 +446,35 @@ impl ComponentLoader<'_> {
         let mut staged_any = false;
         for files in &decl.files {
             match files {
-                FileMount::Mapping { source, destination } if source.is_dir() => {
-                    mounts.push(Mount { host: source.clone(), guest: destination.clone() });
+                FileMount::Mapping {
+                    source,
+                    destination,
+                } if source.is_dir() => {
+                    mounts.push(Mount {
+                        host: source.clone(),
+                        guest: destination.clone(),
+                    });
                 }
-                FileMount::Mapping { source, destination } => {
+                FileMount::Mapping {
+                    source,
+                    destination,
+                } => {
                     stage(source, &staged.join(destination.trim_start_matches('/')))?;
                     staged_any = true;
                 }
                 FileMount::Glob(pattern) => {
-                    let root = self.options.manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let root = self
+                        .options
+                        .manifest
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default();
                     let root = std::path::absolute(root)?;
                     let full = root.join(pattern);
-                    for path in glob::glob(&full.to_string_lossy())?.filter_map(Result::ok).filter(|p| p.is_file()) {
+                    for path in glob::glob(&full.to_string_lossy())?
+                        .filter_map(Result::ok)
+                        .filter(|p| p.is_file())
+                    {
                         let relative = path.strip_prefix(&root).unwrap_or(&path);
                         stage(&path, &staged.join(relative))?;
                         staged_any = true;
@@ -391,7 +483,10 @@ impl ComponentLoader<'_> {
             }
         }
         if staged_any {
-            mounts.push(Mount { host: staged, guest: "/".into() });
+            mounts.push(Mount {
+                host: staged,
+                guest: "/".into(),
+            });
         }
         Ok(mounts)
     }
@@ -401,6 +496,7 @@ fn stage(source: &Path, destination: &Path) -> anyhow::Result<()> {
     if let Some(dir) = destination.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::copy(source, destination).with_context(|| format!("copying {} for `files`", source.display()))?;
+    std::fs::copy(source, destination)
+        .with_context(|| format!("copying {} for `files`", source.display()))?;
     Ok(())
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::{Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
 
 /// How often the epoch advances; guests are checked against their deadline at this rate.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -25,7 +27,11 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { max_instances: 256, instance_memory_mb: 128, cache_dir: default_cache_dir() }
+        Self {
+            max_instances: 256,
+            instance_memory_mb: 128,
+            cache_dir: default_cache_dir(),
+        }
     }
 }
 
@@ -62,7 +68,8 @@ pub fn build(options: &EngineOptions) -> anyhow::Result<Engine> {
     if let Some(dir) = &options.cache_dir {
         let mut cache = CacheConfig::new();
         cache.with_directory(dir);
-        let cache = Cache::new(cache).map_err(|e| anyhow::Error::from(e).context("configuring the compilation cache"))?;
+        let cache = Cache::new(cache)
+            .map_err(|e| anyhow::Error::from(e).context("configuring the compilation cache"))?;
         config.cache(Some(cache));
     }
     Engine::new(&config).map_err(|e| anyhow::Error::from(e).context("creating the wasmtime engine"))

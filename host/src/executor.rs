@@ -89,13 +89,20 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
     }
 }
 
@@ -140,10 +147,15 @@ pub type ResponseBody = WasiBody;
 
 /// A short plain-text response made by the host itself.
 pub fn host_response(status: http::StatusCode, text: &str) -> http::Response<ResponseBody> {
-    let body = Full::new(Bytes::from(format!("{text}\n"))).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from(format!("{text}\n")))
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
@@ -180,16 +192,25 @@ impl Executor {
     }
 
     fn default_host(&self) -> String {
-        self.listen_addr.get().map_or_else(|| "localhost".into(), ToString::to_string)
+        self.listen_addr
+            .get()
+            .map_or_else(|| "localhost".into(), ToString::to_string)
     }
 
     fn component(&self, id: &str) -> Result<&Arc<Component>, GuestFailure> {
-        self.components.get(id).ok_or_else(|| GuestFailure::UnknownComponent(id.to_string()))
+        self.components
+            .get(id)
+            .ok_or_else(|| GuestFailure::UnknownComponent(id.to_string()))
     }
 
-    fn new_store(self: &Arc<Self>, component: &Arc<Component>) -> wasmtime::Result<Store<HostState>> {
+    fn new_store(
+        self: &Arc<Self>,
+        component: &Arc<Component>,
+    ) -> wasmtime::Result<Store<HostState>> {
         let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(component.log.stream()).stderr(component.log.stream()).envs(&component.environment);
+        wasi.stdout(component.log.stream())
+            .stderr(component.log.stream())
+            .envs(&component.environment);
         for mount in &component.mounts {
             wasi.preopened_dir(&mount.host, &mount.guest, FsPerms::ReadOnly)?;
         }
@@ -216,7 +237,11 @@ impl Executor {
 
     /// Serves a request that arrived at the HTTP trigger: routes it, runs the component and
     /// records the access-log line.
-    pub async fn serve_http<B>(self: &Arc<Self>, request: http::Request<B>, client: SocketAddr) -> http::Response<ResponseBody>
+    pub async fn serve_http<B>(
+        self: &Arc<Self>,
+        request: http::Request<B>,
+        client: SocketAddr,
+    ) -> http::Response<ResponseBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -234,7 +259,10 @@ impl Executor {
             (host_response(http::StatusCode::OK, "OK"), None)
         } else {
             match self.router.route(&path) {
-                None => (host_response(http::StatusCode::NOT_FOUND, "Not Found"), None),
+                None => (
+                    host_response(http::StatusCode::NOT_FOUND, "Not Found"),
+                    None,
+                ),
                 Some(route) => {
                     let _permit = self.permits.acquire().await;
                     (self.run_matched(request, &route, client).await, Some(route))
@@ -257,24 +285,42 @@ impl Executor {
     }
 
     /// Runs the component `route` names for `request`, adding Spin's headers first.
-    async fn run_matched<B>(self: &Arc<Self>, mut request: http::Request<B>, route: &RouteMatch, client: SocketAddr) -> http::Response<ResponseBody>
+    async fn run_matched<B>(
+        self: &Arc<Self>,
+        mut request: http::Request<B>,
+        route: &RouteMatch,
+        client: SocketAddr,
+    ) -> http::Response<ResponseBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let default_host = self.default_host();
-        let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         if !request.headers().contains_key(http::header::HOST) {
             if let Ok(host) = http::HeaderValue::try_from(default_host.as_str()) {
                 request.headers_mut().insert(http::header::HOST, host);
             }
         }
-        headers::apply(request.headers_mut(), &path_and_query, route, client, &default_host);
+        headers::apply(
+            request.headers_mut(),
+            &path_and_query,
+            route,
+            client,
+            &default_host,
+        );
         match self.run_http(&route.component, request).await {
             Ok(response) => response,
             Err(failure) => {
                 self.report(&route.component, &failure);
-                host_response(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                host_response(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                )
             }
         }
     }
@@ -287,22 +333,40 @@ impl Executor {
     }
 
     /// Runs component `id`'s HTTP handler with a fresh instance.
-    async fn run_http<B>(self: &Arc<Self>, id: &str, request: http::Request<B>) -> Result<http::Response<ResponseBody>, GuestFailure>
+    async fn run_http<B>(
+        self: &Arc<Self>,
+        id: &str,
+        request: http::Request<B>,
+    ) -> Result<http::Response<ResponseBody>, GuestFailure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let component = self.component(id)?.clone();
-        let pre = component.http.clone().ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let pre = component
+            .http
+            .clone()
+            .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
         let mut store = self.new_store(&component).map_err(GuestFailure::Trap)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(GuestFailure::Trap)?;
-        let outparam = store.data_mut().http().new_response_outparam(sender).map_err(GuestFailure::Trap)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(GuestFailure::Trap)?;
+        let outparam = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(GuestFailure::Trap)?;
         let timeout = self.limits.request_timeout;
         let task = tokio::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
-                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, outparam)
+                    .await
             };
             match tokio::time::timeout(timeout, run).await {
                 Ok(result) => result.map_err(GuestFailure::Trap),
@@ -323,7 +387,9 @@ impl Executor {
             }
             Ok(Err(code)) => {
                 task.abort();
-                Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}"))))
+                Err(GuestFailure::Trap(wasmtime::Error::msg(format!(
+                    "guest answered with error {code:?}"
+                ))))
             }
             Err(_) => Err(match task.await {
                 Ok(Err(failure)) => failure,
@@ -340,19 +406,32 @@ impl Executor {
         id: &str,
         mut request: http::Request<WasiBody>,
     ) -> Result<http::Response<ResponseBody>, wasmtime_wasi_http::Error> {
-        if !self.components.get(id).is_some_and(|c| c.http.is_some()) {
+        if self.components.get(id).is_none_or(|c| c.http.is_none()) {
             return Err(wasmtime_wasi_http::Error::DestinationNotFound);
         }
         let path = request.uri().path().to_string();
-        let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         let route = RouteMatch::synthetic(id, &path);
         let client = SocketAddr::from(([127, 0, 0, 1], 0));
-        headers::apply(request.headers_mut(), &path_and_query, &route, client, &self.default_host());
+        headers::apply(
+            request.headers_mut(),
+            &path_and_query,
+            &route,
+            client,
+            &self.default_host(),
+        );
         Ok(match self.run_http(id, request).await {
             Ok(response) => response,
             Err(failure) => {
                 self.report(id, &failure);
-                host_response(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                host_response(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                )
             }
         })
     }
@@ -363,7 +442,11 @@ impl Executor {
         request: http::Request<WasiBody>,
     ) -> Result<http::Response<ResponseBody>, wasmtime_wasi_http::Error> {
         let (mut parts, body) = request.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         let host = self.default_host();
         parts.uri = format!("http://{host}{path_and_query}")
             .parse()
@@ -372,7 +455,11 @@ impl Executor {
             parts.headers.insert(http::header::HOST, value);
         }
         let request = http::Request::from_parts(parts, body);
-        let client = self.listen_addr.get().copied().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let client = self
+            .listen_addr
+            .get()
+            .copied()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
         Ok(match self.router.route(request.uri().path()) {
             Some(route) => self.run_matched(request, &route, client).await,
             None => host_response(http::StatusCode::NOT_FOUND, "Not Found"),
@@ -381,9 +468,16 @@ impl Executor {
 
     /// Creates a store and instantiates component `id` `iterations` times without calling it;
     /// returns the mean time of one store-and-instantiate (what every request pays).
-    pub async fn time_instantiation(self: &Arc<Self>, id: &str, iterations: u32) -> anyhow::Result<Duration> {
+    pub async fn time_instantiation(
+        self: &Arc<Self>,
+        id: &str,
+        iterations: u32,
+    ) -> anyhow::Result<Duration> {
         let component = self.component(id)?.clone();
-        let pre = component.http.clone().ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let pre = component
+            .http
+            .clone()
+            .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
         let started = Instant::now();
         for _ in 0..iterations {
             let mut store = self.new_store(&component)?;
@@ -393,15 +487,25 @@ impl Executor {
     }
 
     /// Runs component `id`'s Redis handler for one message.
-    pub async fn handle_redis_message(self: &Arc<Self>, id: &str, payload: &Vec<u8>) -> Result<(), GuestFailure> {
+    pub async fn handle_redis_message(
+        self: &Arc<Self>,
+        id: &str,
+        payload: &Vec<u8>,
+    ) -> Result<(), GuestFailure> {
         let component = self.component(id)?.clone();
-        let pre = component.redis.clone().ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let pre = component
+            .redis
+            .clone()
+            .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
         let _permit = self.permits.acquire().await;
         let mut store = self.new_store(&component).map_err(GuestFailure::Trap)?;
         let timeout = self.limits.request_timeout;
         let run = async {
             let handler = pre.instantiate_async(&mut store).await?;
-            handler.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await
+            handler
+                .fermyon_spin_inbound_redis()
+                .call_handle_message(&mut store, payload)
+                .await
         };
         let outcome = match tokio::time::timeout(timeout, run).await {
             Ok(Ok(Ok(()))) => Ok(()),

@@ -140,7 +140,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         console_logs: !args.quiet,
     };
     let running = App::load(&options).await?.start().await?;
-    println!("Logging component stdio to {}", running.state_dir().logs().display());
+    println!(
+        "Logging component stdio to {}",
+        running.state_dir().logs().display()
+    );
     print!("{}", running.banner());
     wait_for_signal().await?;
     println!("Shutting down: finishing in-flight requests");

@@ -28,25 +28,45 @@ pub struct PrivateRedis {
 
 impl PrivateRedis {
     /// Starts a server for `address` if it is on loopback and nothing answers there.
-    pub async fn start_if_absent(address: &str, data_root: &Path) -> Result<Option<Self>, RedisServerError> {
+    pub async fn start_if_absent(
+        address: &str,
+        data_root: &Path,
+    ) -> Result<Option<Self>, RedisServerError> {
         let Some(dest) = Destination::parse_url(address) else {
             return Ok(None);
         };
         let port = dest.port.unwrap_or(6379);
-        let loopback = matches!(dest.host.as_str(), "127.0.0.1" | "localhost" | "::1" | "[::1]");
+        let loopback = matches!(
+            dest.host.as_str(),
+            "127.0.0.1" | "localhost" | "::1" | "[::1]"
+        );
         if !loopback || is_answering(port).await {
             return Ok(None);
         }
-        Self::start(port, &data_root.join(port.to_string())).await.map(Some)
+        Self::start(port, &data_root.join(port.to_string()))
+            .await
+            .map(Some)
     }
 
     /// Starts `redis-server` on 127.0.0.1:`port` with its files in `dir`.
     pub async fn start(port: u16, dir: &Path) -> Result<Self, RedisServerError> {
         let url = format!("redis://127.0.0.1:{port}");
-        let failed = |message: String| RedisServerError::Failed { address: url.clone(), message };
+        let failed = |message: String| RedisServerError::Failed {
+            address: url.clone(),
+            message,
+        };
         std::fs::create_dir_all(dir).map_err(|e| failed(e.to_string()))?;
         let child = tokio::process::Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "60 1", "--appendonly", "no"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "60 1",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(dir)
             .arg("--logfile")
@@ -60,14 +80,23 @@ impl PrivateRedis {
                 std::io::ErrorKind::NotFound => RedisServerError::NotInstalled(url.clone()),
                 _ => failed(e.to_string()),
             })?;
-        let mut server = Self { child, url: url.clone() };
+        let mut server = Self {
+            child,
+            url: url.clone(),
+        };
         for _ in 0..100 {
             if is_answering(port).await {
-                tracing::info!("started a private redis-server at {url} (data in {})", dir.display());
+                tracing::info!(
+                    "started a private redis-server at {url} (data in {})",
+                    dir.display()
+                );
                 return Ok(server);
             }
             if let Ok(Some(status)) = server.child.try_wait() {
-                return Err(failed(format!("exited with {status}; see {}", dir.join("redis.log").display())));
+                return Err(failed(format!(
+                    "exited with {status}; see {}",
+                    dir.join("redis.log").display()
+                )));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -84,10 +113,16 @@ impl PrivateRedis {
     pub async fn stop(&mut self) {
         if let Ok(client) = redis::Client::open(self.url.as_str()) {
             if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
-                let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query_async(&mut connection).await;
+                let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN")
+                    .arg("SAVE")
+                    .query_async(&mut connection)
+                    .await;
             }
         }
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.kill().await;
         }
     }
@@ -96,5 +131,8 @@ impl PrivateRedis {
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 pub async fn is_answering(port: u16) -> bool {
     let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
-    matches!(tokio::time::timeout(Duration::from_millis(500), connect).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), connect).await,
+        Ok(Ok(_))
+    )
 }

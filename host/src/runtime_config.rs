@@ -11,7 +11,10 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeConfigError {
     #[error("cannot read runtime config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("runtime config {path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -66,30 +69,43 @@ impl RuntimeConfig {
         let mut config = Self::default();
         config.key_value.insert(
             "default".into(),
-            KeyValueBackend::Sqlite { path: state_dir.join("sqlite_key_value.db") },
+            KeyValueBackend::Sqlite {
+                path: state_dir.join("sqlite_key_value.db"),
+            },
         );
-        config
-            .sqlite
-            .insert("default".into(), SqliteBackend { path: state_dir.join("sqlite_db.db") });
+        config.sqlite.insert(
+            "default".into(),
+            SqliteBackend {
+                path: state_dir.join("sqlite_db.db"),
+            },
+        );
         config
     }
 
     /// The defaults overlaid with the file at `path`; relative paths in the file are
     /// resolved against the file's folder.
     pub fn load(path: &Path, state_dir: &Path) -> Result<Self, RuntimeConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| RuntimeConfigError::Read { path: path.to_path_buf(), source })?;
-        let invalid = |message: String| RuntimeConfigError::Invalid { path: path.to_path_buf(), message };
-        let table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-        let raw: RawConfig = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            if key == "." {
-                invalid(format!("{inner}; this host supports [key_value_store.*] and [sqlite_database.*]"))
-            } else {
-                invalid(format!("`{key}`: {inner}"))
-            }
+        let text = std::fs::read_to_string(path).map_err(|source| RuntimeConfigError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
+        let invalid = |message: String| RuntimeConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                if key == "." {
+                    invalid(format!(
+                        "{inner}; this host supports [key_value_store.*] and [sqlite_database.*]"
+                    ))
+                } else {
+                    invalid(format!("`{key}`: {inner}"))
+                }
+            })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut config = Self::defaults(state_dir);
         for (label, store) in raw.key_value_store {
@@ -158,20 +174,35 @@ mod tests {
         .unwrap();
         assert_eq!(
             config.key_value("default"),
-            Some(&KeyValueBackend::Sqlite { path: "/state/sqlite_key_value.db".into() })
+            Some(&KeyValueBackend::Sqlite {
+                path: "/state/sqlite_key_value.db".into()
+            })
         );
-        assert_eq!(config.key_value("cart"), Some(&KeyValueBackend::Redis { url: "redis://127.0.0.1:6379".into() }));
-        assert_eq!(config.sqlite("orders").unwrap().path, PathBuf::from("/data/orders.db"));
+        assert_eq!(
+            config.key_value("cart"),
+            Some(&KeyValueBackend::Redis {
+                url: "redis://127.0.0.1:6379".into()
+            })
+        );
+        assert_eq!(
+            config.sqlite("orders").unwrap().path,
+            PathBuf::from("/data/orders.db")
+        );
         assert!(config.sqlite("nope").is_none());
     }
 
     #[test]
     fn rejects_unknown_backends_and_sections() {
-        let libsql = load("[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://db\"\ntoken = \"t\"\n");
+        let libsql =
+            load("[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://db\"\ntoken = \"t\"\n");
         assert!(libsql.unwrap_err().to_string().contains("\"libsql\""));
-        let section = load("[llm_compute]\ntype = \"remote_http\"\n").unwrap_err().to_string();
+        let section = load("[llm_compute]\ntype = \"remote_http\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(section.contains("llm_compute"), "{section}");
-        let missing = load("[key_value_store.x]\ntype = \"spin\"\n").unwrap_err().to_string();
+        let missing = load("[key_value_store.x]\ntype = \"spin\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("needs `path`"), "{missing}");
     }
 }

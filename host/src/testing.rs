@@ -58,13 +58,17 @@ impl TestResponse {
 
     /// The body as JSON; panics with the body text if it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 impl TestApp {
     /// Starts the application at `manifest_path` on 127.0.0.1:0.
-    pub async fn start(manifest_path: impl AsRef<Path>, options: TestOptions) -> anyhow::Result<Self> {
+    pub async fn start(
+        manifest_path: impl AsRef<Path>,
+        options: TestOptions,
+    ) -> anyhow::Result<Self> {
         let state = tempfile::tempdir()?;
         let defaults = EngineOptions::default();
         let app_options = AppOptions {
@@ -77,7 +81,9 @@ impl TestApp {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             engine: EngineOptions {
                 max_instances: options.max_instances.unwrap_or(32),
-                instance_memory_mb: options.instance_memory_mb.unwrap_or(defaults.instance_memory_mb),
+                instance_memory_mb: options
+                    .instance_memory_mb
+                    .unwrap_or(defaults.instance_memory_mb),
                 cache_dir: defaults.cache_dir,
             },
             request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
@@ -85,11 +91,20 @@ impl TestApp {
         };
         let running = App::load(&app_options).await?.start().await?;
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(Self { running, client, runtime_config: options.runtime_config, _state: state })
+        Ok(Self {
+            running,
+            client,
+            runtime_config: options.runtime_config,
+            _state: state,
+        })
     }
 
     /// Writes `manifest_toml` to `<dir>/spin.toml` and starts it.
-    pub async fn start_toml(dir: &Path, manifest_toml: &str, options: TestOptions) -> anyhow::Result<Self> {
+    pub async fn start_toml(
+        dir: &Path,
+        manifest_toml: &str,
+        options: TestOptions,
+    ) -> anyhow::Result<Self> {
         let path = dir.join("spin.toml");
         std::fs::write(&path, manifest_toml)?;
         Self::start(path, options).await
@@ -124,18 +139,29 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self.client.request(request.body(Full::new(body.into()))?).await?;
+        let response = self
+            .client
+            .request(request.body(Full::new(body.into()))?)
+            .await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok(TestResponse { status, headers, body })
+        Ok(TestResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// The value of `key` in key-value label `label`, read from its backend's SQLite file.
     pub fn kv_get(&self, label: &str, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         use rusqlite::OptionalExtension;
         let path = self.state_dir().join("sqlite_key_value.db");
-        let path = if label == "default" { path } else { self.labelled_file("key_value_store", label)? };
+        let path = if label == "default" {
+            path
+        } else {
+            self.labelled_file("key_value_store", label)?
+        };
         let connection = rusqlite::Connection::open(&path)?;
         Ok(connection
             .query_row(
@@ -147,7 +173,11 @@ impl TestApp {
     }
 
     /// The rows `sql` returns from SQLite label `label`'s database.
-    pub fn sqlite_query(&self, label: &str, sql: &str) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
+    pub fn sqlite_query(
+        &self,
+        label: &str,
+        sql: &str,
+    ) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
         let path = if label == "default" {
             self.state_dir().join("sqlite_db.db")
         } else {
@@ -174,7 +204,10 @@ impl TestApp {
 
     /// A non-default label's file, as the runtime config names it (relative to that file).
     fn labelled_file(&self, section: &str, label: &str) -> anyhow::Result<PathBuf> {
-        let config = self.runtime_config.as_ref().context("no runtime config file was given")?;
+        let config = self
+            .runtime_config
+            .as_ref()
+            .context("no runtime config file was given")?;
         let table: toml::Table = toml::from_str(&std::fs::read_to_string(config)?)?;
         let path = table
             .get(section)
@@ -187,7 +220,8 @@ impl TestApp {
 
     /// `<state-dir>/logs/<component>.log`.
     pub fn component_log(&self, component_id: &str) -> String {
-        std::fs::read_to_string(self.running.state_dir().component_log(component_id)).unwrap_or_default()
+        std::fs::read_to_string(self.running.state_dir().component_log(component_id))
+            .unwrap_or_default()
     }
 
     /// `<state-dir>/logs/access.log`; waits briefly for the background writer.
@@ -218,10 +252,16 @@ pub struct RedisSubscription {
 impl RedisServer {
     /// Starts a server on a free port.
     pub async fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let dir = tempfile::tempdir()?;
         let server = PrivateRedis::start(port, dir.path()).await?;
-        Ok(Self { server: Some(server), port, dir })
+        Ok(Self {
+            server: Some(server),
+            port,
+            dir,
+        })
     }
 
     /// `redis://127.0.0.1:PORT`.
@@ -245,18 +285,27 @@ impl RedisServer {
     }
 
     async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
-        Ok(redis::Client::open(self.url())?.get_multiplexed_async_connection().await?)
+        Ok(redis::Client::open(self.url())?
+            .get_multiplexed_async_connection()
+            .await?)
     }
 
     /// `PUBLISH channel payload`.
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> anyhow::Result<()> {
-        let _: i64 = redis::cmd("PUBLISH").arg(channel).arg(payload).query_async(&mut self.connection().await?).await?;
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async(&mut self.connection().await?)
+            .await?;
         Ok(())
     }
 
     /// `GET key`.
     pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(redis::cmd("GET").arg(key).query_async(&mut self.connection().await?).await?)
+        Ok(redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut self.connection().await?)
+            .await?)
     }
 
     /// Subscribes to `channel`; returns once the subscription is active.
@@ -273,7 +322,10 @@ impl RedisServer {
                 }
             }
         });
-        Ok(RedisSubscription { messages, _task: task })
+        Ok(RedisSubscription {
+            messages,
+            _task: task,
+        })
     }
 }
 

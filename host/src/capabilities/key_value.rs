@@ -62,7 +62,10 @@ impl SqliteKeyValue {
                    PRIMARY KEY (store, key));",
             )
             .map_err(BackendError::from_display)?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)), label: label.to_string() })
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+            label: label.to_string(),
+        })
     }
 
     /// Runs `op` on a blocking thread with the connection and this store's label.
@@ -142,14 +145,20 @@ pub struct RedisKeyValue {
 impl RedisKeyValue {
     /// A store on the Redis server at `url`.
     pub fn new(url: String) -> Self {
-        Self { url, connection: tokio::sync::OnceCell::new() }
+        Self {
+            url,
+            connection: tokio::sync::OnceCell::new(),
+        }
     }
 
     async fn connection(&self) -> Result<redis::aio::ConnectionManager, BackendError> {
         self.connection
             .get_or_try_init(|| async {
-                let client = redis::Client::open(self.url.as_str()).map_err(BackendError::from_display)?;
-                redis::aio::ConnectionManager::new(client).await.map_err(BackendError::from_display)
+                let client =
+                    redis::Client::open(self.url.as_str()).map_err(BackendError::from_display)?;
+                redis::aio::ConnectionManager::new(client)
+                    .await
+                    .map_err(BackendError::from_display)
             })
             .await
             .cloned()
@@ -160,27 +169,48 @@ impl RedisKeyValue {
 impl KeyValueStore for RedisKeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         let mut c = self.connection().await?;
-        redis::cmd("GET").arg(key).query_async(&mut c).await.map_err(BackendError::from_display)
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(BackendError::from_display)
     }
 
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), BackendError> {
         let mut c = self.connection().await?;
-        redis::cmd("SET").arg(key).arg(value).query_async(&mut c).await.map_err(BackendError::from_display)
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query_async(&mut c)
+            .await
+            .map_err(BackendError::from_display)
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let mut c = self.connection().await?;
-        redis::cmd("DEL").arg(key).query_async(&mut c).await.map_err(BackendError::from_display)
+        redis::cmd("DEL")
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(BackendError::from_display)
     }
 
     async fn exists(&self, key: &str) -> Result<bool, BackendError> {
         let mut c = self.connection().await?;
-        redis::cmd("EXISTS").arg(key).query_async(&mut c).await.map_err(BackendError::from_display)
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(BackendError::from_display)
     }
 
     async fn get_keys(&self) -> Result<Vec<String>, BackendError> {
         let mut c = self.connection().await?;
-        redis::cmd("KEYS").arg("*").query_async(&mut c).await.map_err(BackendError::from_display)
+        redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut c)
+            .await
+            .map_err(BackendError::from_display)
     }
 }
 
@@ -191,7 +221,10 @@ fn other(error: BackendError) -> Error {
 impl wit::Host for HostState {}
 
 impl wit::HostStore for HostState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
         // As in Spin: a label the manifest does not grant is denied, whether or not it exists.
         let Some(store) = self.grants().key_value.get(&label).cloned() else {
             return Ok(Err(Error::AccessDenied));
@@ -199,27 +232,47 @@ impl wit::HostStore for HostState {
         Ok(Ok(self.table.push(StoreHandle(store))?))
     }
 
-    async fn get(&mut self, store: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        store: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let store = self.table.get(&store)?.0.clone();
         Ok(store.get(&key).await.map_err(other))
     }
 
-    async fn set(&mut self, store: Resource<StoreHandle>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        store: Resource<StoreHandle>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let store = self.table.get(&store)?.0.clone();
         Ok(store.set(&key, &value).await.map_err(other))
     }
 
-    async fn delete(&mut self, store: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<(), Error>> {
+    async fn delete(
+        &mut self,
+        store: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let store = self.table.get(&store)?.0.clone();
         Ok(store.delete(&key).await.map_err(other))
     }
 
-    async fn exists(&mut self, store: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+    async fn exists(
+        &mut self,
+        store: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
         let store = self.table.get(&store)?.0.clone();
         Ok(store.exists(&key).await.map_err(other))
     }
 
-    async fn get_keys(&mut self, store: Resource<StoreHandle>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn get_keys(
+        &mut self,
+        store: Resource<StoreHandle>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let store = self.table.get(&store)?.0.clone();
         Ok(store.get_keys().await.map_err(other))
     }

@@ -37,8 +37,12 @@ impl OutboundHttp {
 }
 
 type ResponseFuture = Box<
-    dyn Future<Output = wasmtime_wasi_http::Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>)>>
-        + Send,
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = Result<(), Error>> + Send>,
+            )>,
+        > + Send,
 >;
 
 fn finished() -> Box<dyn Future<Output = Result<(), Error>> + Send> {
@@ -52,7 +56,11 @@ impl WasiHttpHooks for OutboundHttp {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> ResponseFuture {
-        let host = request.uri().host().unwrap_or_default().to_ascii_lowercase();
+        let host = request
+            .uri()
+            .host()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let executor = self.executor.clone();
         if host == SELF_AUTHORITY {
             if !self.allowed.allows_self() {
@@ -64,12 +72,19 @@ impl WasiHttpHooks for OutboundHttp {
             });
         }
         let destination = Destination {
-            scheme: request.uri().scheme_str().unwrap_or("https").to_ascii_lowercase(),
+            scheme: request
+                .uri()
+                .scheme_str()
+                .unwrap_or("https")
+                .to_ascii_lowercase(),
             host: host.clone(),
             port: request.uri().port_u16(),
         };
         if !self.allowed.allows(&destination) {
-            tracing::debug!(?destination, "outbound request denied by allowed_outbound_hosts");
+            tracing::debug!(
+                ?destination,
+                "outbound request denied by allowed_outbound_hosts"
+            );
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         if let Some(component) = host.strip_suffix(CHAINING_SUFFIX) {
@@ -108,7 +123,10 @@ pub fn add_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> was
     linker.instance(OUTGOING_HANDLER)?.func_wrap(
         "handle",
         |mut store: wasmtime::StoreContextMut<'_, HostState>,
-         (request, options): (Resource<HostOutgoingRequest>, Option<Resource<wasi_types::RequestOptions>>)| {
+         (request, options): (
+            Resource<HostOutgoingRequest>,
+            Option<Resource<wasi_types::RequestOptions>>,
+        )| {
             let mut view = store.data_mut().http();
             let outgoing = view.table.get_mut(&request)?;
             if outgoing.authority.as_deref().is_none_or(str::is_empty) {

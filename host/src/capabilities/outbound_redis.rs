@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use wasmtime::component::Resource;
 
 use crate::allowed_hosts::Destination;
-use crate::bindings::spin_imports::fermyon::spin2_0_0::redis::{self as wit, Error, RedisParameter, RedisResult};
+use crate::bindings::spin_imports::fermyon::spin2_0_0::redis::{
+    self as wit, Error, RedisParameter, RedisResult,
+};
 use crate::executor::HostState;
 
 /// What a component holds after `connection.open`.
@@ -62,7 +64,9 @@ fn to_result(value: redis::Value) -> Vec<RedisResult> {
         redis::Value::BulkString(b) => vec![RedisResult::Binary(b)],
         redis::Value::SimpleString(s) => vec![RedisResult::Status(s)],
         redis::Value::Okay => vec![RedisResult::Status("OK".into())],
-        redis::Value::Array(items) | redis::Value::Set(items) => items.into_iter().flat_map(to_result).collect(),
+        redis::Value::Array(items) | redis::Value::Set(items) => {
+            items.into_iter().flat_map(to_result).collect()
+        }
         redis::Value::Boolean(b) => vec![RedisResult::Int64(i64::from(b))],
         redis::Value::Double(d) => vec![RedisResult::Binary(d.to_string().into_bytes())],
         other => vec![RedisResult::Binary(format!("{other:?}").into_bytes())],
@@ -72,8 +76,12 @@ fn to_result(value: redis::Value) -> Vec<RedisResult> {
 impl wit::Host for HostState {}
 
 impl wit::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
-        let allowed = Destination::parse_url(&address).is_some_and(|d| self.grants().allowed_hosts.allows(&d));
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
+        let allowed = Destination::parse_url(&address)
+            .is_some_and(|d| self.grants().allowed_hosts.allows(&d));
         if !allowed {
             return Ok(Err(Error::InvalidAddress));
         }
@@ -83,35 +91,77 @@ impl wit::HostConnection for HostState {
         }
     }
 
-    async fn publish(&mut self, c: Resource<ConnectionHandle>, channel: String, payload: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
-        run::<i64>(self, &c, redis::cmd("PUBLISH").arg(channel).arg(payload).clone()).await.map(|r| r.map(drop))
+    async fn publish(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        run::<i64>(
+            self,
+            &c,
+            redis::cmd("PUBLISH").arg(channel).arg(payload).clone(),
+        )
+        .await
+        .map(|r| r.map(drop))
     }
 
-    async fn get(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         run(self, &c, redis::cmd("GET").arg(key).clone()).await
     }
 
-    async fn set(&mut self, c: Resource<ConnectionHandle>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         run(self, &c, redis::cmd("SET").arg(key).arg(value).clone()).await
     }
 
-    async fn incr(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<i64, Error>> {
+    async fn incr(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<i64, Error>> {
         run(self, &c, redis::cmd("INCR").arg(key).clone()).await
     }
 
-    async fn del(&mut self, c: Resource<ConnectionHandle>, keys: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn del(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         run(self, &c, redis::cmd("DEL").arg(keys).clone()).await
     }
 
-    async fn sadd(&mut self, c: Resource<ConnectionHandle>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn sadd(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         run(self, &c, redis::cmd("SADD").arg(key).arg(values).clone()).await
     }
 
-    async fn smembers(&mut self, c: Resource<ConnectionHandle>, key: String) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn smembers(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         run(self, &c, redis::cmd("SMEMBERS").arg(key).clone()).await
     }
 
-    async fn srem(&mut self, c: Resource<ConnectionHandle>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn srem(
+        &mut self,
+        c: Resource<ConnectionHandle>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         run(self, &c, redis::cmd("SREM").arg(key).arg(values).clone()).await
     }
 

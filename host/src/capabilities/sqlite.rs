@@ -44,10 +44,17 @@ impl SqliteDatabase {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| SqliteError(e.to_string()))?;
         }
-        let database = Arc::new(Self { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) });
+        let database = Arc::new(Self {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        });
         let first = database.connect()?;
         first.pragma_update(None, "journal_mode", "WAL")?;
-        database.idle.lock().unwrap_or_else(|p| p.into_inner()).push(first);
+        database
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(first);
         Ok(database)
     }
 
@@ -81,7 +88,12 @@ const MAX_IDLE: usize = 16;
 
 impl Drop for ConnectionHandle {
     fn drop(&mut self) {
-        let Some(connection) = self.connection.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        let Some(connection) = self
+            .connection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        else {
             return;
         };
         // A guest that ended mid-transaction must not leave it open for the next request.
@@ -97,15 +109,27 @@ impl Drop for ConnectionHandle {
 
 impl ConnectionHandle {
     /// Runs one statement with positional parameters on a blocking thread.
-    pub async fn execute(&self, statement: String, parameters: Vec<SqlValue>) -> Result<QueryOutput, SqliteError> {
+    pub async fn execute(
+        &self,
+        statement: String,
+        parameters: Vec<SqlValue>,
+    ) -> Result<QueryOutput, SqliteError> {
         self.with_connection(move |c| {
             let mut prepared = c.prepare_cached(&statement)?;
-            let columns: Vec<String> = prepared.column_names().into_iter().map(String::from).collect();
+            let columns: Vec<String> = prepared
+                .column_names()
+                .into_iter()
+                .map(String::from)
+                .collect();
             let width = columns.len();
             let mut rows = Vec::new();
             let mut cursor = prepared.query(rusqlite::params_from_iter(parameters))?;
             while let Some(row) = cursor.next()? {
-                rows.push((0..width).map(|i| row.get::<_, SqlValue>(i)).collect::<Result<_, _>>()?);
+                rows.push(
+                    (0..width)
+                        .map(|i| row.get::<_, SqlValue>(i))
+                        .collect::<Result<_, _>>()?,
+                );
             }
             Ok(QueryOutput { columns, rows })
         })
@@ -114,7 +138,9 @@ impl ConnectionHandle {
 
     /// The row id of the last insert on this connection.
     pub async fn last_insert_rowid(&self) -> i64 {
-        self.with_connection(|c| Ok(c.last_insert_rowid())).await.unwrap_or(0)
+        self.with_connection(|c| Ok(c.last_insert_rowid()))
+            .await
+            .unwrap_or(0)
     }
 
     /// Rows changed by the last statement on this connection.
@@ -129,7 +155,9 @@ impl ConnectionHandle {
         let connection = self.connection.clone();
         tokio::task::spawn_blocking(move || {
             let guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            let connection = guard.as_ref().ok_or_else(|| SqliteError("connection closed".into()))?;
+            let connection = guard
+                .as_ref()
+                .ok_or_else(|| SqliteError("connection closed".into()))?;
             op(connection)
         })
         .await
@@ -220,10 +248,16 @@ mod v2 {
 mod v3 {
     sqlite_interface!(
         crate::bindings::spin_imports::spin::sqlite::sqlite,
-        async fn last_insert_rowid(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<i64> {
+        async fn last_insert_rowid(
+            &mut self,
+            connection: Resource<ConnectionHandle>,
+        ) -> wasmtime::Result<i64> {
             Ok(self.table.get(&connection)?.last_insert_rowid().await)
         },
-        async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
+        async fn changes(
+            &mut self,
+            connection: Resource<ConnectionHandle>,
+        ) -> wasmtime::Result<u64> {
             Ok(self.table.get(&connection)?.changes().await)
         }
     );
@@ -238,15 +272,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDatabase::open(&dir.path().join("x.db")).unwrap();
         let a = db.checkout().unwrap();
-        a.execute("CREATE TABLE t (v INTEGER)".into(), vec![]).await.unwrap();
+        a.execute("CREATE TABLE t (v INTEGER)".into(), vec![])
+            .await
+            .unwrap();
         a.execute("BEGIN".into(), vec![]).await.unwrap();
-        a.execute("INSERT INTO t VALUES (?1)".into(), vec![SqlValue::Integer(1)]).await.unwrap();
+        a.execute(
+            "INSERT INTO t VALUES (?1)".into(),
+            vec![SqlValue::Integer(1)],
+        )
+        .await
+        .unwrap();
         drop(a);
         let b = db.checkout().unwrap();
-        let out = b.execute("SELECT count(*) AS n FROM t".into(), vec![]).await.unwrap();
+        let out = b
+            .execute("SELECT count(*) AS n FROM t".into(), vec![])
+            .await
+            .unwrap();
         assert_eq!(out.columns, ["n"]);
         assert_eq!(out.rows, vec![vec![SqlValue::Integer(0)]]);
-        b.execute("INSERT INTO t VALUES (2)".into(), vec![]).await.unwrap();
+        b.execute("INSERT INTO t VALUES (2)".into(), vec![])
+            .await
+            .unwrap();
         assert_eq!(b.changes().await, 1);
         assert_eq!(b.last_insert_rowid().await, 1);
     }

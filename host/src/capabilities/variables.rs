@@ -52,14 +52,11 @@ impl ResolvedVariables {
                 .map(|(_, v)| v.clone())
                 .or_else(|| env(&env_name(name)))
                 .or_else(|| decl.default.clone());
-            match value {
-                Some(value) => {
-                    if decl.secret && !value.is_empty() {
-                        resolved.secrets.push(value.clone());
-                    }
-                    resolved.values.insert(name.clone(), value);
+            if let Some(value) = value {
+                if decl.secret && !value.is_empty() {
+                    resolved.secrets.push(value.clone());
                 }
-                None => {}
+                resolved.values.insert(name.clone(), value);
             }
         }
         Ok(resolved)
@@ -69,7 +66,10 @@ impl ResolvedVariables {
     pub fn render(&self, template: &Template) -> Result<String, VariablesError> {
         template
             .render(&self.values)
-            .map_err(|name| VariablesError::Required { env: env_name(&name), name })
+            .map_err(|name| VariablesError::Required {
+                env: env_name(&name),
+                name,
+            })
     }
 
     /// The values of secret variables, to keep them out of logs.
@@ -96,8 +96,22 @@ mod tests {
 
     fn declared() -> BTreeMap<String, VariableDecl> {
         BTreeMap::from([
-            ("region".into(), VariableDecl { default: Some("eu".into()), required: false, secret: false }),
-            ("api_key".into(), VariableDecl { default: None, required: true, secret: true }),
+            (
+                "region".into(),
+                VariableDecl {
+                    default: Some("eu".into()),
+                    required: false,
+                    secret: false,
+                },
+            ),
+            (
+                "api_key".into(),
+                VariableDecl {
+                    default: None,
+                    required: true,
+                    secret: true,
+                },
+            ),
         ])
     }
 
@@ -105,19 +119,34 @@ mod tests {
     fn precedence_is_cli_then_env_then_default() {
         let env = |k: &str| (k == "SPIN_VARIABLE_API_KEY").then(|| "from-env".to_string());
         let r = ResolvedVariables::resolve(&declared(), &[], env).unwrap();
-        assert_eq!(r.render(&Template::parse("{{ api_key }}/{{ region }}").unwrap()).unwrap(), "from-env/eu");
+        assert_eq!(
+            r.render(&Template::parse("{{ api_key }}/{{ region }}").unwrap())
+                .unwrap(),
+            "from-env/eu"
+        );
         assert_eq!(r.secrets(), ["from-env"]);
         let cli = [("api_key".to_string(), "from-cli".to_string())];
         let r = ResolvedVariables::resolve(&declared(), &cli, env).unwrap();
-        assert_eq!(r.render(&Template::parse("{{ api_key }}").unwrap()).unwrap(), "from-cli");
+        assert_eq!(
+            r.render(&Template::parse("{{ api_key }}").unwrap())
+                .unwrap(),
+            "from-cli"
+        );
     }
 
     #[test]
     fn missing_required_and_unknown_overrides_fail() {
         let resolved = ResolvedVariables::resolve(&declared(), &[], |_| None).unwrap();
-        let err = resolved.render(&Template::parse("{{ api_key }}").unwrap()).unwrap_err().to_string();
-        assert!(err.contains("api_key") && err.contains("SPIN_VARIABLE_API_KEY"), "{err}");
-        let err = ResolvedVariables::resolve(&declared(), &[("nope".into(), "1".into())], |_| None).unwrap_err();
+        let err = resolved
+            .render(&Template::parse("{{ api_key }}").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("api_key") && err.contains("SPIN_VARIABLE_API_KEY"),
+            "{err}"
+        );
+        let err = ResolvedVariables::resolve(&declared(), &[("nope".into(), "1".into())], |_| None)
+            .unwrap_err();
         assert!(matches!(err, VariablesError::Unknown(n) if n == "nope"));
     }
 }

@@ -97,7 +97,10 @@ pub enum FileMount {
     /// A glob relative to the application root; matches keep their relative path.
     Glob(String),
     /// A host folder (or file) mounted at `destination`.
-    Mapping { source: PathBuf, destination: String },
+    Mapping {
+        source: PathBuf,
+        destination: String,
+    },
 }
 
 /// `[component.<id>.build]`.
@@ -132,7 +135,11 @@ impl Manifest {
                 message: e.inner().to_string(),
             })?;
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        Validator { path: &path, root: &root }.manifest(raw)
+        Validator {
+            path: &path,
+            root: &root,
+        }
+        .manifest(raw)
     }
 }
 
@@ -155,7 +162,10 @@ impl Validator<'_> {
         if raw.spin_manifest_version != 2 {
             return Err(self.invalid(
                 "spin_manifest_version",
-                format!("version {} is not supported; use 2", raw.spin_manifest_version),
+                format!(
+                    "version {} is not supported; use 2",
+                    raw.spin_manifest_version
+                ),
             ));
         }
         let variables = self.variables(raw.variables)?;
@@ -166,7 +176,9 @@ impl Validator<'_> {
         }
         if let Some(http) = &raw.application.trigger.http {
             if http.base.as_deref().is_some_and(|b| b != "/") {
-                return Err(self.invalid("application.trigger.http.base", "only \"/\" is supported"));
+                return Err(
+                    self.invalid("application.trigger.http.base", "only \"/\" is supported")
+                );
             }
         }
         let mut http_triggers = Vec::new();
@@ -177,7 +189,10 @@ impl Validator<'_> {
                 if executor.kind != "spin" {
                     return Err(self.invalid(
                         format!("{key}.executor"),
-                        format!("executor {:?} is not supported; only \"spin\"", executor.kind),
+                        format!(
+                            "executor {:?} is not supported; only \"spin\"",
+                            executor.kind
+                        ),
                     ));
                 }
             }
@@ -197,19 +212,25 @@ impl Validator<'_> {
                     ))
                 }
             };
-            http_triggers.push(HttpTrigger { component: trigger.component, route });
+            http_triggers.push(HttpTrigger {
+                component: trigger.component,
+                route,
+            });
         }
         let app_address = raw.application.trigger.redis.map(|r| r.address);
         let mut redis_triggers = Vec::new();
         for (i, trigger) in raw.trigger.redis.into_iter().enumerate() {
             let key = format!("trigger.redis[{i}]");
             self.known_component(&components, &trigger.component, &format!("{key}.component"))?;
-            let address = trigger.address.or_else(|| app_address.clone()).ok_or_else(|| {
-                self.invalid(
-                    "application.trigger.redis.address",
-                    format!("{key} needs a Redis address here or in its own `address`"),
-                )
-            })?;
+            let address = trigger
+                .address
+                .or_else(|| app_address.clone())
+                .ok_or_else(|| {
+                    self.invalid(
+                        "application.trigger.redis.address",
+                        format!("{key} needs a Redis address here or in its own `address`"),
+                    )
+                })?;
             redis_triggers.push(RedisTrigger {
                 component: trigger.component,
                 channel: self.template(&format!("{key}.channel"), &trigger.channel, &variables)?,
@@ -242,14 +263,23 @@ impl Validator<'_> {
             }
             match (var.required, &var.default) {
                 (true, Some(_)) => {
-                    return Err(self.invalid(key, "a variable cannot be both `required` and have a `default`"))
+                    return Err(self.invalid(
+                        key,
+                        "a variable cannot be both `required` and have a `default`",
+                    ))
                 }
-                (false, None) => return Err(self.invalid(key, "give it a `default` or `required = true`")),
+                (false, None) => {
+                    return Err(self.invalid(key, "give it a `default` or `required = true`"))
+                }
                 _ => {}
             }
             out.insert(
                 name,
-                VariableDecl { default: var.default, required: var.required, secret: var.secret },
+                VariableDecl {
+                    default: var.default,
+                    required: var.required,
+                    secret: var.secret,
+                },
             );
         }
         Ok(out)
@@ -276,7 +306,10 @@ impl Validator<'_> {
     ) -> Result<Template, ManifestError> {
         let template = Template::parse(text).map_err(|e| self.invalid(key, e.to_string()))?;
         if let Some(unknown) = template.references().find(|r| !variables.contains_key(*r)) {
-            return Err(self.invalid(key, format!("refers to {unknown:?}, which is not in [variables]")));
+            return Err(self.invalid(
+                key,
+                format!("refers to {unknown:?}, which is not in [variables]"),
+            ));
         }
         Ok(template)
     }
@@ -296,22 +329,31 @@ impl Validator<'_> {
         }
         let source = match raw.source {
             RawSource::Path(path) => self.root.join(path),
-            RawSource::Remote { url, .. } => {
-                return Err(self.invalid(
-                    format!("{key}.source"),
-                    format!("remote sources ({url}) are not supported here; build the component locally"),
-                ))
-            }
+            RawSource::Remote { url, .. } => return Err(self.invalid(
+                format!("{key}.source"),
+                format!(
+                    "remote sources ({url}) are not supported here; build the component locally"
+                ),
+            )),
         };
         if !raw.ai_models.is_empty() {
-            return Err(self.invalid(format!("{key}.ai_models"), "LLM inferencing is not supported by this host"));
+            return Err(self.invalid(
+                format!("{key}.ai_models"),
+                "LLM inferencing is not supported by this host",
+            ));
         }
         if !raw.exclude_files.is_empty() {
             return Err(self.invalid(format!("{key}.exclude_files"), "not supported by this host"));
         }
-        for (field, labels) in [("key_value_stores", &raw.key_value_stores), ("sqlite_databases", &raw.sqlite_databases)] {
+        for (field, labels) in [
+            ("key_value_stores", &raw.key_value_stores),
+            ("sqlite_databases", &raw.sqlite_databases),
+        ] {
             if let Some(bad) = labels.iter().find(|l| l.is_empty()) {
-                return Err(self.invalid(format!("{key}.{field}"), format!("{bad:?} is not a valid label")));
+                return Err(self.invalid(
+                    format!("{key}.{field}"),
+                    format!("{bad:?} is not a valid label"),
+                ));
             }
         }
         let files = raw
@@ -319,16 +361,26 @@ impl Validator<'_> {
             .into_iter()
             .map(|f| match f {
                 RawFiles::Pattern(glob) => FileMount::Glob(glob),
-                RawFiles::Mapping { source, destination } => {
-                    FileMount::Mapping { source: self.root.join(source), destination }
-                }
+                RawFiles::Mapping {
+                    source,
+                    destination,
+                } => FileMount::Mapping {
+                    source: self.root.join(source),
+                    destination,
+                },
             })
             .collect();
         let allowed_outbound_hosts = raw
             .allowed_outbound_hosts
             .iter()
             .enumerate()
-            .map(|(i, host)| self.template(&format!("{key}.allowed_outbound_hosts[{i}]"), host, variables))
+            .map(|(i, host)| {
+                self.template(
+                    &format!("{key}.allowed_outbound_hosts[{i}]"),
+                    host,
+                    variables,
+                )
+            })
             .collect::<Result<_, _>>()?;
         let mut component_variables = BTreeMap::new();
         for (name, value) in raw.variables {
@@ -365,7 +417,10 @@ impl Validator<'_> {
 fn is_component_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|word| {
-            !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
         && id.starts_with(|c: char| c.is_ascii_lowercase())
 }

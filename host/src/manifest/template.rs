@@ -104,8 +104,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_templates() {
-        assert!(matches!(Template::parse("{{ a"), Err(TemplateError::Unclosed(_))));
-        assert!(matches!(Template::parse("{{ Bad }}"), Err(TemplateError::BadName { .. })));
-        assert!(!is_variable_name("1a") && !is_variable_name("a__b") && is_variable_name("api_key2"));
+        assert!(matches!(
+            Template::parse("{{ a"),
+            Err(TemplateError::Unclosed(_))
+        ));
+        assert!(matches!(
+            Template::parse("{{ Bad }}"),
+            Err(TemplateError::BadName { .. })
+        ));
+        assert!(
+            !is_variable_name("1a") && !is_variable_name("a__b") && is_variable_name("api_key2")
+        );
     }
 }

@@ -32,8 +32,14 @@ source = "/abs/inner.wasm"
 fn parses_a_valid_manifest() {
     let m = parse(MINIMAL).unwrap();
     assert_eq!(m.name, "shop");
-    assert_eq!(m.components["api"].source, PathBuf::from("/app/target/api.wasm"));
-    assert_eq!(m.components["inner"].source, PathBuf::from("/abs/inner.wasm"));
+    assert_eq!(
+        m.components["api"].source,
+        PathBuf::from("/app/target/api.wasm")
+    );
+    assert_eq!(
+        m.components["inner"].source,
+        PathBuf::from("/abs/inner.wasm")
+    );
     assert_eq!(m.http_triggers[1].route, Route::Private);
     assert!(m.variables["token"].secret && m.variables["token"].required);
     assert_eq!(m.components["api"].variables.len(), 2);
@@ -51,10 +57,16 @@ fn errors_name_file_key_and_problem() {
     assert!(unknown_field.contains("key_value_store"), "{unknown_field}");
 
     let missing = error_of(&MINIMAL.replace("component = \"inner\"", "component = \"nope\""));
-    assert!(missing.contains("trigger.http[1].component") && missing.contains("nope"), "{missing}");
+    assert!(
+        missing.contains("trigger.http[1].component") && missing.contains("nope"),
+        "{missing}"
+    );
 
     let undefined_var = error_of(&MINIMAL.replace("in-{{ region }}", "{{ zone }}"));
-    assert!(undefined_var.contains("component.api.variables.where") && undefined_var.contains("zone"), "{undefined_var}");
+    assert!(
+        undefined_var.contains("component.api.variables.where") && undefined_var.contains("zone"),
+        "{undefined_var}"
+    );
 
     let syntax = error_of("spin_manifest_version = ");
     assert!(syntax.contains("/app/spin.toml"), "{syntax}");
@@ -63,12 +75,19 @@ fn errors_name_file_key_and_problem() {
     assert!(version.contains("spin_manifest_version"), "{version}");
 
     let no_default = error_of(&MINIMAL.replace("region = { default = \"eu\" }", "region = {}"));
-    assert!(no_default.contains("variables.region") && no_default.contains("required"), "{no_default}");
+    assert!(
+        no_default.contains("variables.region") && no_default.contains("required"),
+        "{no_default}"
+    );
 
     let route = error_of(&MINIMAL.replace("\"/api/...\"", "\"api\""));
     assert!(route.contains("trigger.http[0].route"), "{route}");
 
-    let bad_id = error_of(&MINIMAL.replace("[component.inner]", "[component.Inner]").replace("\"inner\"", "\"Inner\""));
+    let bad_id = error_of(
+        &MINIMAL
+            .replace("[component.inner]", "[component.Inner]")
+            .replace("\"inner\"", "\"Inner\""),
+    );
     assert!(bad_id.contains("component.Inner"), "{bad_id}");
 }
 

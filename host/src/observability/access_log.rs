@@ -30,18 +30,23 @@ pub struct AccessLog {
 impl AccessLog {
     /// Appends to the file at `path` from a background thread.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         let (lines, receiver) = mpsc::channel::<String>();
-        std::thread::Builder::new().name("access-log".into()).spawn(move || {
-            let mut out = BufWriter::new(file);
-            while let Ok(line) = receiver.recv() {
-                let _ = writeln!(out, "{line}");
-                while let Ok(more) = receiver.try_recv() {
-                    let _ = writeln!(out, "{more}");
+        std::thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || {
+                let mut out = BufWriter::new(file);
+                while let Ok(line) = receiver.recv() {
+                    let _ = writeln!(out, "{line}");
+                    while let Ok(more) = receiver.try_recv() {
+                        let _ = writeln!(out, "{more}");
+                    }
+                    let _ = out.flush();
                 }
-                let _ = out.flush();
-            }
-        })?;
+            })?;
         Ok(Self { lines })
     }
 

@@ -21,9 +21,22 @@ pub struct ComponentLog {
 
 impl ComponentLog {
     /// Appends to `path`; echoes to the console when `console` is set.
-    pub fn open(id: &str, path: &Path, console: bool, secrets: Arc<[String]>) -> std::io::Result<Arc<Self>> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Arc::new(Self { id: id.to_string(), file: Mutex::new(file), console, secrets }))
+    pub fn open(
+        id: &str,
+        path: &Path,
+        console: bool,
+        secrets: Arc<[String]>,
+    ) -> std::io::Result<Arc<Self>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Arc::new(Self {
+            id: id.to_string(),
+            file: Mutex::new(file),
+            console,
+            secrets,
+        }))
     }
 
     /// A stream for a guest's stdout or stderr.
@@ -62,7 +75,10 @@ impl IsTerminal for ComponentOutput {
 
 impl StdoutStream for ComponentOutput {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(LineWriter { log: self.0.clone(), pending: Vec::new() })
+        Box::new(LineWriter {
+            log: self.0.clone(),
+            pending: Vec::new(),
+        })
     }
 }
 
@@ -76,13 +92,18 @@ impl LineWriter {
     fn write_complete_lines(&mut self) {
         while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
-            self.log.write_line(line.strip_suffix(b"\n").unwrap_or(&line));
+            self.log
+                .write_line(line.strip_suffix(b"\n").unwrap_or(&line));
         }
     }
 }
 
 impl AsyncWrite for LineWriter {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.pending.extend_from_slice(buf);
         self.write_complete_lines();
         Poll::Ready(Ok(buf.len()))
@@ -115,11 +136,15 @@ mod tests {
     async fn writes_whole_lines_and_masks_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
-        let log = ComponentLog::open("c", &path, false, Arc::from(vec!["hunter2".to_string()])).unwrap();
+        let log =
+            ComponentLog::open("c", &path, false, Arc::from(vec!["hunter2".to_string()])).unwrap();
         let mut out = Pin::from(log.stream().async_stream());
         out.write_all(b"pass=hunter2\npart").await.unwrap();
         out.write_all(b"ial").await.unwrap();
         drop(out);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "pass=****\npartial\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "pass=****\npartial\n"
+        );
     }
 }

@@ -25,7 +25,10 @@ pub struct RedisSubscription {
 impl RedisSubscription {
     /// An empty subscription to the server at `address`.
     pub fn new(address: String) -> Self {
-        Self { address, channels: BTreeMap::new() }
+        Self {
+            address,
+            channels: BTreeMap::new(),
+        }
     }
 
     /// Delivers `channel` to `component` too.
@@ -34,19 +37,34 @@ impl RedisSubscription {
     }
 
     /// Runs the subscriber until `shutdown`; the receiver fires once first subscribed.
-    pub fn spawn(self, executor: Arc<Executor>, shutdown: CancellationToken) -> (tokio::task::JoinHandle<()>, oneshot::Receiver<()>) {
+    pub fn spawn(
+        self,
+        executor: Arc<Executor>,
+        shutdown: CancellationToken,
+    ) -> (tokio::task::JoinHandle<()>, oneshot::Receiver<()>) {
         let (subscribed, first) = oneshot::channel();
-        (tokio::spawn(self.run(executor, shutdown, subscribed)), first)
+        (
+            tokio::spawn(self.run(executor, shutdown, subscribed)),
+            first,
+        )
     }
 
-    async fn run(self, executor: Arc<Executor>, shutdown: CancellationToken, subscribed: oneshot::Sender<()>) {
+    async fn run(
+        self,
+        executor: Arc<Executor>,
+        shutdown: CancellationToken,
+        subscribed: oneshot::Sender<()>,
+    ) {
         let mut subscribed = Some(subscribed);
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
             match self.listen(&executor, &shutdown, &mut subscribed).await {
                 Ok(true) => backoff = Duration::from_millis(100),
                 Ok(false) => {}
-                Err(e) => tracing::warn!("Redis trigger on {}: {e}; retrying in {backoff:?}", self.address),
+                Err(e) => tracing::warn!(
+                    "Redis trigger on {}: {e}; retrying in {backoff:?}",
+                    self.address
+                ),
             }
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
@@ -69,7 +87,11 @@ impl RedisSubscription {
             pubsub.subscribe(channel).await?;
         }
         for (channel, components) in &self.channels {
-            tracing::info!("subscribed to {}/{channel}: [{}]", self.address, components.join(","));
+            tracing::info!(
+                "subscribed to {}/{channel}: [{}]",
+                self.address,
+                components.join(",")
+            );
         }
         if let Some(tx) = subscribed.take() {
             let _ = tx.send(());

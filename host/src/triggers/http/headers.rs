@@ -10,14 +10,24 @@ use crate::capabilities::outbound_http::CHAINING_SUFFIX;
 
 /// Adds Spin's headers to `headers` for a request to `path_and_query` matched by `route`.
 /// A `Host` naming a chaining target and the hop-by-hop `Connection` are removed, as Spin does.
-pub fn apply(headers: &mut HeaderMap, path_and_query: &str, route: &RouteMatch, client: SocketAddr, default_host: &str) {
+pub fn apply(
+    headers: &mut HeaderMap,
+    path_and_query: &str,
+    route: &RouteMatch,
+    client: SocketAddr,
+    default_host: &str,
+) {
     headers.remove(CONNECTION);
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or(default_host)
         .to_string();
-    if host.split(':').next().is_some_and(|h| h.ends_with(CHAINING_SUFFIX)) {
+    if host
+        .split(':')
+        .next()
+        .is_some_and(|h| h.ends_with(CHAINING_SUFFIX))
+    {
         headers.remove(HOST);
     }
     let mut set = |name: &str, value: &str| {
@@ -33,7 +43,10 @@ pub fn apply(headers: &mut HeaderMap, path_and_query: &str, route: &RouteMatch, 
     set("spin-component-route", route.component_route());
     set("spin-client-addr", &client.to_string());
     for (name, value) in &route.params {
-        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value);
+        set(
+            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        );
     }
 }
 
@@ -52,9 +65,18 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(HOST, "shop.test:3000".parse().unwrap());
         headers.insert(CONNECTION, "keep-alive".parse().unwrap());
-        apply(&mut headers, "/items/7/reviews?x=1", &route, "127.0.0.1:5000".parse().unwrap(), "localhost");
+        apply(
+            &mut headers,
+            "/items/7/reviews?x=1",
+            &route,
+            "127.0.0.1:5000".parse().unwrap(),
+            "localhost",
+        );
         let get = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_string();
-        assert_eq!(get("spin-full-url"), "http://shop.test:3000/items/7/reviews?x=1");
+        assert_eq!(
+            get("spin-full-url"),
+            "http://shop.test:3000/items/7/reviews?x=1"
+        );
         assert_eq!(get("spin-path-info"), "/reviews");
         assert_eq!(get("spin-component-route"), "/items/:id");
         assert_eq!(get("spin-path-match-id"), "7");
@@ -66,7 +88,13 @@ mod tests {
     fn strips_chaining_host() {
         let mut headers = HeaderMap::new();
         headers.insert(HOST, "cart.spin.internal".parse().unwrap());
-        apply(&mut headers, "/x", &RouteMatch::synthetic("cart", "/x"), "127.0.0.1:1".parse().unwrap(), "localhost");
+        apply(
+            &mut headers,
+            "/x",
+            &RouteMatch::synthetic("cart", "/x"),
+            "127.0.0.1:1".parse().unwrap(),
+            "localhost",
+        );
         assert!(headers.get(HOST).is_none());
         assert_eq!(headers.get("spin-path-info").unwrap(), "/x");
         assert_eq!(headers.get("spin-matched-route").unwrap(), "/...");

@@ -72,7 +72,9 @@ impl RouteMatch {
 
     /// The route without its `/...` suffix (`spin-component-route`).
     pub fn component_route(&self) -> &str {
-        self.raw_route.strip_suffix("/...").unwrap_or(&self.raw_route)
+        self.raw_route
+            .strip_suffix("/...")
+            .unwrap_or(&self.raw_route)
     }
 }
 
@@ -82,7 +84,9 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
 
 impl Router {
     /// Builds a router from `(route, component)` pairs in manifest order.
-    pub fn new<'a>(routes: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, RouteError> {
+    pub fn new<'a>(
+        routes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, RouteError> {
         let mut router = Self::default();
         for (raw, component) in routes {
             let error = |reason: &str| RouteError {
@@ -96,7 +100,9 @@ impl Router {
                 None => (raw, false),
             };
             if raw.contains('*') || (base.contains("...")) {
-                return Err(error("'...' is allowed only as the final segment, after '/'"));
+                return Err(error(
+                    "'...' is allowed only as the final segment, after '/'",
+                ));
             }
             let mut segments = Vec::new();
             for segment in split(base) {
@@ -125,7 +131,9 @@ impl Router {
 
     /// The public routes, as `(route, component, is_wildcard)`, in manifest order.
     pub fn routes(&self) -> impl Iterator<Item = (&str, &str, bool)> {
-        self.routes.iter().map(|r| (r.raw.as_str(), r.component.as_str(), r.wildcard))
+        self.routes
+            .iter()
+            .map(|r| (r.raw.as_str(), r.component.as_str(), r.wildcard))
     }
 
     /// The most specific route matching `path` (without its query).
@@ -159,12 +167,19 @@ impl Router {
             match (rest.is_empty(), path.ends_with('/')) {
                 (true, false) => String::new(),
                 (true, true) => "/".into(),
-                (false, trailing) => format!("/{}{}", rest.join("/"), if trailing { "/" } else { "" }),
+                (false, trailing) => {
+                    format!("/{}{}", rest.join("/"), if trailing { "/" } else { "" })
+                }
             }
         } else {
             String::new()
         };
-        Some(RouteMatch { component: entry.component.clone(), raw_route: entry.raw.clone(), path_info, params })
+        Some(RouteMatch {
+            component: entry.component.clone(),
+            raw_route: entry.raw.clone(),
+            path_info,
+            params,
+        })
     }
 }
 
@@ -175,10 +190,14 @@ impl RouteEntry {
         } else {
             parts.len() == self.segments.len()
         };
-        fits && self.segments.iter().zip(parts).all(|(segment, part)| match segment {
-            Segment::Literal(text) => text == part,
-            Segment::Param(_) => true,
-        })
+        fits && self
+            .segments
+            .iter()
+            .zip(parts)
+            .all(|(segment, part)| match segment {
+                Segment::Literal(text) => text == part,
+                Segment::Param(_) => true,
+            })
     }
 }
 
@@ -221,7 +240,14 @@ mod tests {
     #[test]
     fn path_info_and_params() {
         let m = router().route("/api/orders/1/").unwrap();
-        assert_eq!((m.raw_route.as_str(), m.path_info.as_str(), m.component_route()), ("/api/...", "/orders/1/", "/api"));
+        assert_eq!(
+            (
+                m.raw_route.as_str(),
+                m.path_info.as_str(),
+                m.component_route()
+            ),
+            ("/api/...", "/orders/1/", "/api")
+        );
         assert_eq!(router().route("/api").unwrap().path_info, "");
         assert_eq!(router().route("/api/").unwrap().path_info, "/");
         let m = router().route("/api/items/42/reviews").unwrap();

@@ -17,7 +17,11 @@ use crate::executor::Executor;
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `listener` until `shutdown` is cancelled, then drains.
-pub async fn serve(listener: TcpListener, executor: Arc<Executor>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    executor: Arc<Executor>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, client) = tokio::select! {
@@ -47,7 +51,10 @@ pub async fn serve(listener: TcpListener, executor: Arc<Executor>, shutdown: Can
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some requests were still running after {DRAIN_TIMEOUT:?}");
     }
     Ok(())

@@ -1,0 +1,102 @@
+//! Observability: one JSON access-log line per request (method, route, component,
+//! status, duration, request id), and component stdout in the component's log.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+use wasmart_host::testing::TestOptions;
+
+use crate::fixtures::source;
+use crate::support::{echo_component, eventually, manifest, route, Running};
+
+async fn logs_app() -> Running {
+    let trap = format!(
+        "\n[[trigger.http]]\nroute = \"/trap/...\"\ncomponent = \"trap\"\n\n[component.trap]\nsource = {}\n",
+        source("trap")
+    );
+    let body = [trap, echo_component("echo", &route("/echo"))].concat();
+    Running::start(&manifest("logs", &body), TestOptions::default()).await
+}
+
+/// Waits until the access log has at least `n` lines and returns them.
+async fn access_entries(app: &Running, n: usize) -> Vec<Value> {
+    eventually(
+        &format!("{n} access log lines"),
+        Duration::from_secs(5),
+        || async {
+            let entries = app.access_entries();
+            (entries.len() >= n).then_some(entries)
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_log_has_one_line_per_request() {
+    let app = logs_app().await;
+    let requests = [
+        ("GET", "/trap/ok", 200),
+        ("POST", "/echo", 200),
+        ("GET", "/trap/panic", 500),
+        ("GET", "/unrouted", 404),
+    ];
+    for (method, path, status) in requests {
+        let response = app.send(method, path, &[], "").await;
+        assert_eq!(response.status, status, "{method} {path}");
+    }
+    let entries = access_entries(&app, requests.len()).await;
+    assert_eq!(
+        entries.len(),
+        requests.len(),
+        "access log:\n{}",
+        app.access_log()
+    );
+
+    let mut ids = HashSet::new();
+    for ((method, path, status), entry) in requests.iter().zip(&entries) {
+        assert_eq!(entry["method"], *method, "{path}: {entry}");
+        assert_eq!(entry["status"], *status, "{path}: {entry}");
+        assert!(entry["duration_ms"].is_number(), "{path}: {entry}");
+        let id = entry["request_id"].as_str().unwrap_or_default();
+        assert!(
+            !id.is_empty() && ids.insert(id.to_owned()),
+            "{path}: bad request_id in {entry}"
+        );
+    }
+    assert_eq!(entries[0]["route"], "/trap/...");
+    assert_eq!(entries[0]["component"], "trap");
+    assert_eq!(entries[1]["route"], "/echo");
+    assert_eq!(entries[1]["component"], "echo");
+    assert_eq!(entries[2]["component"], "trap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn component_stdout_goes_to_its_log() {
+    let app = logs_app().await;
+    assert_eq!(app.fetch("/trap/ok").await.status, 200);
+    assert_eq!(app.fetch("/echo").await.status, 200);
+    let log = eventually(
+        "the trap fixture's line",
+        Duration::from_secs(5),
+        || async {
+            let log = app.component_log("trap");
+            log.contains("trap: /ok").then_some(log)
+        },
+    )
+    .await;
+    assert!(
+        !log.contains("echo: "),
+        "another component's output in trap's log:\n{log}"
+    );
+    eventually(
+        "the echo fixture's line",
+        Duration::from_secs(5),
+        || async {
+            app.component_log("echo")
+                .contains("echo: GET /echo")
+                .then_some(())
+        },
+    )
+    .await;
+}
