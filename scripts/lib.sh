@@ -25,3 +25,10 @@ fixture_packages() {
     printf -- '-p fixture-%s ' "$(basename "$dir")"
   done
 }
+
+# `-p <name>` for every component under components/ (the folder name is the package name).
+component_packages() {
+  for dir in components/*/; do
+    printf -- '-p %s ' "$(basename "$dir")"
+  done
+}

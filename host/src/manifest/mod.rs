@@ -329,12 +329,14 @@ impl Validator<'_> {
         }
         let source = match raw.source {
             RawSource::Path(path) => self.root.join(path),
-            RawSource::Remote { url, .. } => return Err(self.invalid(
-                format!("{key}.source"),
-                format!(
+            RawSource::Remote { url, .. } => {
+                return Err(self.invalid(
+                    format!("{key}.source"),
+                    format!(
                     "remote sources ({url}) are not supported here; build the component locally"
                 ),
-            )),
+                ))
+            }
         };
         if !raw.ai_models.is_empty() {
             return Err(self.invalid(
