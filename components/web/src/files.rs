@@ -9,10 +9,17 @@ pub struct Found {
 /// Maps a request path to the file that answers it, or `None` for a path that tries to
 /// leave the mounted folder.
 pub fn resolve(path: &str) -> Option<String> {
-    if path.split('/').any(|segment| segment == ".." || segment.contains('\\')) {
+    if path
+        .split('/')
+        .any(|segment| segment == ".." || segment.contains('\\'))
+    {
         return None;
     }
-    let path = if path.ends_with('/') { format!("{path}index.html") } else { path.to_string() };
+    let path = if path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    };
     if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
         return Some(path);
     }
@@ -24,18 +31,26 @@ pub fn resolve(path: &str) -> Option<String> {
 /// Reads `path`, preferring a precompressed sibling the client accepts.
 pub fn read(path: &str, accept_encoding: &str) -> Option<Found> {
     let accepts = |coding: &str| {
-        accept_encoding
-            .split(',')
-            .any(|c| c.split(';').next().is_some_and(|name| name.trim() == coding))
+        accept_encoding.split(',').any(|c| {
+            c.split(';')
+                .next()
+                .is_some_and(|name| name.trim() == coding)
+        })
     };
     for (coding, suffix) in [("br", ".br"), ("gzip", ".gz")] {
         if accepts(coding) {
             if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
-                return Some(Found { bytes, encoding: Some(coding) });
+                return Some(Found {
+                    bytes,
+                    encoding: Some(coding),
+                });
             }
         }
     }
-    std::fs::read(path).ok().map(|bytes| Found { bytes, encoding: None })
+    std::fs::read(path).ok().map(|bytes| Found {
+        bytes,
+        encoding: None,
+    })
 }
 
 /// FNV-1a over the content: stable across restarts, so ETags survive redeploys.

@@ -16,7 +16,11 @@ use spin_sdk::http_component;
 #[http_component]
 fn handle(request: Request) -> Response {
     if !matches!(request.method(), Method::Get | Method::Head) {
-        return Response::builder().status(405).header("allow", "GET, HEAD").body(()).build();
+        return Response::builder()
+            .status(405)
+            .header("allow", "GET, HEAD")
+            .body(())
+            .build();
     }
     let path = request.path();
     if path == "/api" || path.starts_with("/api/") {
@@ -50,7 +54,11 @@ fn handle(request: Request) -> Response {
     if not_modified {
         return response.status(304).body(()).build();
     }
-    let body = if *request.method() == Method::Head { Vec::new() } else { found.bytes };
+    let body = if *request.method() == Method::Head {
+        Vec::new()
+    } else {
+        found.bytes
+    };
     response.status(200).body(body).build()
 }
 
