@@ -42,8 +42,18 @@ fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     Ok((status, body))
 }
 
+/// A `wasmart up` process, killed if a test fails before it exits.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `wasmart up` on `manifest`, returned once it printed its banner.
-fn up(manifest: &Path, port: u16, extra: &[&str]) -> Child {
+fn up(manifest: &Path, port: u16, extra: &[&str]) -> Server {
     let state = manifest.parent().unwrap().join("state");
     let mut child = Command::new(WASMART)
         .args(["up", "--quiet", "-f"])
@@ -64,21 +74,21 @@ fn up(manifest: &Path, port: u16, extra: &[&str]) -> Child {
     let serving = lines.next().and_then(Result::ok).unwrap_or_default();
     assert_eq!(serving, format!("Serving http://127.0.0.1:{port}"));
     std::thread::spawn(move || lines.for_each(drop));
-    child
+    Server(child)
 }
 
-fn sigterm(child: &Child) {
+fn sigterm(server: &Server) {
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+fn wait_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = server.0.try_wait().unwrap() {
             return status;
         }
         assert!(
@@ -108,16 +118,16 @@ fn trap_app(dir: &Path) -> std::path::PathBuf {
 fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = up(&trap_app(dir.path()), port, &[]);
+    let mut server = up(&trap_app(dir.path()), port, &[]);
     let slow = std::thread::spawn(move || get(port, "/sleep?ms=1500"));
     std::thread::sleep(Duration::from_millis(400));
-    sigterm(&child);
+    sigterm(&server);
     let (status, body) = slow
         .join()
         .unwrap()
         .expect("the in-flight request completes");
     assert_eq!((status, body.as_str()), (200, "slept"));
-    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+    assert!(wait_exit(&mut server, Duration::from_secs(10)).success());
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the port is released"
@@ -205,7 +215,7 @@ fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
         ),
     )
     .unwrap();
-    let mut child = up(&manifest, free_port(), &[]);
+    let mut server = up(&manifest, free_port(), &[]);
 
     let mut redis =
         TcpStream::connect(("127.0.0.1", redis_port)).expect("a private redis-server answers");
@@ -227,8 +237,8 @@ fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
         "redis data lives in the state dir"
     );
 
-    sigterm(&child);
-    assert!(wait_exit(&mut child, Duration::from_secs(15)).success());
+    sigterm(&server);
+    assert!(wait_exit(&mut server, Duration::from_secs(15)).success());
     assert!(
         TcpStream::connect(("127.0.0.1", redis_port)).is_err(),
         "the private redis stopped"
