@@ -19,8 +19,9 @@ require_redis_server() {
   fi
 }
 
-# `-p fixture-x` for every conformance fixture crate.
+# `-p fixture-x` for every conformance fixture crate, and their shared support crate.
 fixture_packages() {
+  printf -- '-p fixture-support '
   for dir in tests/conformance/fixtures/*/; do
     printf -- '-p fixture-%s ' "$(basename "$dir")"
   done

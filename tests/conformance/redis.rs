@@ -259,11 +259,12 @@ async fn trigger_delivers_published_messages() {
         })
         .collect();
     assert_eq!(stored, ["first", "second", "third"]);
-    let log = app.component_log("sink");
-    assert!(
-        log.contains(&format!("redis-in: message {}", before + 3)),
-        "component log:\n{log}"
-    );
+    // Component output is written by an async stream, so it may trail the KV write.
+    let line = format!("redis-in: message {}", before + 3);
+    eventually("the handler's log line", Duration::from_secs(10), || async {
+        app.component_log("sink").contains(&line).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
