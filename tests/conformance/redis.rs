@@ -261,9 +261,11 @@ async fn trigger_delivers_published_messages() {
     assert_eq!(stored, ["first", "second", "third"]);
     // Component output is written by an async stream, so it may trail the KV write.
     let line = format!("redis-in: message {}", before + 3);
-    eventually("the handler's log line", Duration::from_secs(10), || async {
-        app.component_log("sink").contains(&line).then_some(())
-    })
+    eventually(
+        "the handler's log line",
+        Duration::from_secs(10),
+        || async { app.component_log("sink").contains(&line).then_some(()) },
+    )
     .await;
 }
 
