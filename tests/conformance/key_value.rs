@@ -188,3 +188,46 @@ async fn data_persists_across_restarts() {
     let app = start_kv_in(dir).await;
     assert_eq!(app.fetch("/a/kv/other/durable").await.text(), "still here");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_can_be_served_by_redis() {
+    let server = wasmart_host::testing::RedisServer::start()
+        .await
+        .expect("starting redis-server (is it on PATH?)");
+    let dir = new_dir();
+    let config = format!(
+        "[key_value_store.other]\ntype = \"redis\"\nurl = \"{}\"\n",
+        server.url()
+    );
+    let config = write_file(dir.path(), "runtime-config.toml", &config);
+    let options = TestOptions {
+        runtime_config: Some(config),
+        ..Default::default()
+    };
+    let app = Running::start_in(dir, &kv_manifest(), options).await;
+
+    put(&app, "/a/kv/other/greeting", b"hello").await;
+    assert_eq!(
+        server.get("greeting").await.unwrap().as_deref(),
+        Some(&b"hello"[..])
+    );
+    let got = app.fetch("/a/kv/other/greeting").await;
+    assert_eq!((got.status, got.text().as_str()), (200, "hello"));
+    assert_eq!(
+        app.fetch("/a/kv/other/greeting?exists").await.json()["exists"],
+        true
+    );
+    assert_eq!(
+        app.fetch("/a/keys/other").await.json(),
+        serde_json::json!(["greeting"])
+    );
+    assert_eq!(
+        app.send("DELETE", "/a/kv/other/greeting", &[], "")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(server.get("greeting").await.unwrap(), None);
+    // The SQLite default label is untouched by the Redis one.
+    assert_eq!(app.kv_get("default", "greeting").unwrap(), None);
+}
