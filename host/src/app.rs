@@ -259,6 +259,25 @@ impl RunningApp {
         self.addr
     }
 
+    /// Sends `request` to component `id` the way service chaining does
+    /// (`http://<id>.spin.internal/...`): private routes included, in-process.
+    pub async fn call_component(
+        &self,
+        id: &str,
+        request: http::Request<bytes::Bytes>,
+    ) -> anyhow::Result<http::Response<crate::executor::ResponseBody>> {
+        use http_body_util::{BodyExt, Full};
+        let request = request.map(|body| {
+            Full::new(body)
+                .map_err(|never| match never {})
+                .boxed_unsync()
+        });
+        self.executor
+            .handle_chained_request(id, request)
+            .await
+            .map_err(|error| anyhow::anyhow!("calling component {id}: {error}"))
+    }
+
     /// The application's state dir.
     pub fn state_dir(&self) -> &StateDir {
         &self.state

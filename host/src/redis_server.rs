@@ -66,6 +66,9 @@ impl PrivateRedis {
                 "60 1",
                 "--appendonly",
                 "no",
+                // Expired-key events drive the services' ticks (see service-kit's `tick`).
+                "--notify-keyspace-events",
+                "Ex",
             ])
             .arg("--dir")
             .arg(dir)
@@ -125,6 +128,12 @@ impl PrivateRedis {
         {
             let _ = self.child.kill().await;
         }
+    }
+
+    /// Kills the server at once (SIGKILL): nothing is saved, as in a crash.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
     }
 }
 

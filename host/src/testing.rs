@@ -153,6 +153,41 @@ impl TestApp {
         })
     }
 
+    /// Sends one request straight to component `id`, as service chaining does (private
+    /// routes included), and reads the whole response. `path` is the full path and query.
+    pub async fn call_component(
+        &self,
+        id: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> anyhow::Result<TestResponse> {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{id}.spin.internal{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .running
+            .call_component(id, request.body(body.into())?)
+            .await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| anyhow::anyhow!("reading the body: {error:?}"))?
+            .to_bytes();
+        Ok(TestResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
     /// The value of `key` in key-value label `label`, read from its backend's SQLite file.
     pub fn kv_get(&self, label: &str, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         use rusqlite::OptionalExtension;
@@ -274,6 +309,22 @@ impl RedisServer {
         if let Some(mut server) = self.server.take() {
             server.stop().await;
         }
+        Ok(())
+    }
+
+    /// Kills the server (SIGKILL, nothing saved: keys and in-flight messages are lost, as in
+    /// a crash). `start_again` brings it back on the same port.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut server) = self.server.take() {
+            server.kill().await;
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped or killed server again on the same port, with the same data dir.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.server.is_none(), "the server is still running");
+        self.server = Some(PrivateRedis::start(self.port, self.dir.path()).await?);
         Ok(())
     }
 

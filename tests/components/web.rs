@@ -3,7 +3,8 @@
 
 use wasmart_host::testing::{TestApp, TestOptions};
 
-use crate::{built_components, workspace_root};
+use crate::built_components;
+use crate::support::Shop;
 
 /// Starts `web` serving a site written to a temp dir: `index.html`, a hashed asset with a
 /// brotli sibling, and a plain file.
@@ -23,7 +24,7 @@ async fn site() -> (TestApp, tempfile::TempDir) {
         "spin_manifest_version = 2\n[application]\nname = \"web-test\"\n\
          [[trigger.http]]\nroute = \"/...\"\ncomponent = \"web\"\n\
          [component.web]\nsource = '{}'\nfiles = [{{ source = \"site\", destination = \"/\" }}]\n",
-        built_components().join("web.wasm").display()
+        built_components(&["web"]).join("web.wasm").display()
     );
     let app = TestApp::start_toml(dir.path(), &manifest, TestOptions::default())
         .await
@@ -141,17 +142,8 @@ async fn only_get_and_head_are_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_root_application_serves_its_home_page() {
-    built_components();
-    let app = TestApp::start(
-        workspace_root().join("spin.toml"),
-        TestOptions {
-            runtime_config: Some(workspace_root().join("runtime-config.toml")),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let home = app.get("/").await.unwrap();
+    let shop = Shop::start().await;
+    let home = shop.app.get("/").await.unwrap();
     assert_eq!(home.status, 200);
     assert!(home.text().contains("<h1>Wasmart</h1>"), "{}", home.text());
 }

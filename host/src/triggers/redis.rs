@@ -108,10 +108,16 @@ impl RedisSubscription {
             };
             let channel = message.get_channel_name().to_string();
             let payload = message.get_payload_bytes().to_vec();
-            for component in self.channels.get(&channel).into_iter().flatten() {
-                // A failing handler is logged by the executor; later messages still run.
-                let _ = executor.handle_redis_message(component, &payload).await;
-            }
+            // Like Spin: messages one at a time, and the components subscribed to the
+            // message's channel concurrently. A failing handler is logged by the executor;
+            // later messages still run.
+            let handlers = self
+                .channels
+                .get(&channel)
+                .into_iter()
+                .flatten()
+                .map(|component| executor.handle_redis_message(component, &payload));
+            futures::future::join_all(handlers).await;
         }
     }
 }

@@ -1,0 +1,212 @@
+//! SQLite access for a service's own database: versioned migrations, transactions, and
+//! typed reads of result rows.
+
+use spin_sdk::sqlite::{Connection, Error, QueryResult, Value};
+
+/// One schema change. Versions start at 1 and only ever grow; a migration, once released,
+/// is never edited.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// A connection to the service's database.
+pub struct Db {
+    connection: Connection,
+}
+
+impl Db {
+    /// Opens the database `label` and applies every migration not applied yet. Concurrent
+    /// instances are serialized by `BEGIN IMMEDIATE`, and each migration re-checks inside
+    /// its transaction, so each runs exactly once.
+    pub fn open(label: &str, migrations: &[Migration]) -> Result<Self, Error> {
+        let db = Self {
+            connection: Connection::open(label)?,
+        };
+        db.migrate(migrations)?;
+        Ok(db)
+    }
+
+    fn migrate(&self, migrations: &[Migration]) -> Result<(), Error> {
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+            &[],
+        )?;
+        let applied = self
+            .query(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .rows
+            .first()
+            .and_then(|row| integer(row.values.first()))
+            .unwrap_or(0);
+        for migration in migrations.iter().filter(|m| m.version > applied) {
+            self.transaction(|db| {
+                let done = db.query(
+                    "SELECT 1 FROM schema_migrations WHERE version = ?",
+                    &[Value::Integer(migration.version)],
+                )?;
+                if done.rows.is_empty() {
+                    for statement in split_statements(migration.sql) {
+                        db.execute(statement, &[])?;
+                    }
+                    db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        &[
+                            Value::Integer(migration.version),
+                            Value::Text(migration.name.to_owned()),
+                            Value::Integer(crate::clock::now_ms()),
+                        ],
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs a statement and discards its rows.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<(), Error> {
+        self.connection.execute(sql, params).map(|_| ())
+    }
+
+    /// Runs a query and returns its rows.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<QueryResult, Error> {
+        self.connection.execute(sql, params)
+    }
+
+    /// Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT` (the write lock is taken up front, so
+    /// concurrent writers queue instead of failing mid-way); rolls back if `work` fails.
+    pub fn transaction<T, E: From<Error>>(
+        &self,
+        work: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.execute("BEGIN IMMEDIATE", &[])?;
+        match work(self) {
+            Ok(value) => {
+                self.execute("COMMIT", &[])?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.execute("ROLLBACK", &[]);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Splits a migration script on `;` at line ends (statements in migrations do not contain
+/// `;` inside string literals).
+fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n")
+        .map(|statement| statement.trim().trim_end_matches(';').trim())
+        .filter(|statement| !statement.is_empty())
+}
+
+/// A text parameter.
+pub fn text(value: impl Into<String>) -> Value {
+    Value::Text(value.into())
+}
+
+/// An integer parameter.
+pub fn int(value: impl Into<i64>) -> Value {
+    Value::Integer(value.into())
+}
+
+/// A text parameter, or NULL.
+pub fn opt_text(value: Option<impl Into<String>>) -> Value {
+    value.map_or(Value::Null, |value| Value::Text(value.into()))
+}
+
+/// The integer in a result cell.
+pub fn integer(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Integer(number) => Some(*number),
+        _ => None,
+    }
+}
+
+/// Reads result rows by column name.
+pub struct Rows<'a> {
+    result: &'a QueryResult,
+}
+
+impl<'a> Rows<'a> {
+    pub fn new(result: &'a QueryResult) -> Self {
+        Self { result }
+    }
+
+    /// The first row, if any.
+    pub fn first(&self) -> Option<RowView<'a>> {
+        let result: &'a QueryResult = self.result;
+        result.rows.first().map(|row| RowView {
+            columns: &result.columns,
+            values: &row.values,
+        })
+    }
+
+    /// Each row as a [`RowView`].
+    pub fn iter(&self) -> impl Iterator<Item = RowView<'a>> + 'a {
+        let result: &'a QueryResult = self.result;
+        result.rows.iter().map(move |row| RowView {
+            columns: &result.columns,
+            values: &row.values,
+        })
+    }
+}
+
+/// One result row, read by column name. Reading a column the query did not select, or a
+/// value of another type, gives the type's empty value: queries and readers live side by
+/// side in each repository, and tests cover them.
+pub struct RowView<'a> {
+    columns: &'a [String],
+    values: &'a [Value],
+}
+
+impl RowView<'_> {
+    fn value(&self, column: &str) -> Option<&Value> {
+        let index = self.columns.iter().position(|name| name == column)?;
+        self.values.get(index)
+    }
+
+    /// A TEXT column (NULL and other types read as "").
+    pub fn text(&self, column: &str) -> String {
+        self.opt_text(column).unwrap_or_default()
+    }
+
+    /// A nullable TEXT column.
+    pub fn opt_text(&self, column: &str) -> Option<String> {
+        match self.value(column)? {
+            Value::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    /// An INTEGER column (NULL reads as 0).
+    pub fn int(&self, column: &str) -> i64 {
+        self.opt_int(column).unwrap_or_default()
+    }
+
+    /// A nullable INTEGER column.
+    pub fn opt_int(&self, column: &str) -> Option<i64> {
+        integer(self.value(column))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_scripts() {
+        let statements: Vec<_> =
+            split_statements("CREATE TABLE a (x);\nCREATE INDEX i ON a (x);\n\n").collect();
+        assert_eq!(
+            statements,
+            ["CREATE TABLE a (x)", "CREATE INDEX i ON a (x)"]
+        );
+    }
+}

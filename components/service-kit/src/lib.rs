@@ -1,0 +1,26 @@
+//! What every Wasmart service shares, and nothing that belongs to one service.
+//!
+//! - [`money`], [`ids`]: value types that parse, so invalid values never enter a service.
+//! - [`problem`]: RFC 9457 `application/problem+json` errors, the only error shape on the wire.
+//! - [`context`]: the request context the gateway passes on (request id, trace, caller).
+//! - [`http`]: JSON bodies and responses, query strings, and a small router whose misses are
+//!   problems too.
+//! - [`db`]: SQLite access with versioned migrations and transactions.
+//! - [`events`]: the event envelope and the typed payload of every integration event.
+//! - [`outbox`], [`inbox`], [`tick`], wired together by [`messaging`]: reliable delivery on
+//!   top of at-most-once pub/sub (see `docs/events.md`).
+
+pub mod clock;
+pub mod context;
+pub mod db;
+pub mod events;
+pub mod http;
+pub mod ids;
+pub mod inbox;
+pub mod messaging;
+pub mod money;
+pub mod outbox;
+pub mod problem;
+pub mod tick;
+
+pub use problem::{FieldError, Problem};

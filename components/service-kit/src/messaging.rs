@@ -1,0 +1,89 @@
+//! One service's side of the event system, wired once: its outbox relay, its tick, and its
+//! idempotent consumer, configured from the component's variables `redis_address` and
+//! `event_subscribers`.
+
+use spin_sdk::sqlite::Error;
+
+use crate::clock::now_ms;
+use crate::db::Db;
+use crate::events::Envelope;
+use crate::inbox::{Consumer, Delivery, HandlerError};
+use crate::outbox::{parse_subscribers, Relay, RelayReport};
+use crate::tick;
+
+/// A service's messaging configuration.
+pub struct Messaging {
+    service: &'static str,
+    redis_address: String,
+    subscribers: String,
+}
+
+impl Messaging {
+    /// Reads the variables `redis_address` and (for producers) `event_subscribers`.
+    pub fn from_variables(service: &'static str) -> Result<Self, String> {
+        let redis_address = spin_sdk::variables::get("redis_address")
+            .map_err(|error| format!("variable redis_address: {error:?}"))?;
+        let subscribers = spin_sdk::variables::get("event_subscribers").unwrap_or_default();
+        Ok(Self {
+            service,
+            redis_address,
+            subscribers,
+        })
+    }
+
+    /// The service name: the producer name on its events and its consumer name.
+    pub fn service(&self) -> &'static str {
+        self.service
+    }
+
+    /// Publishes and confirms the outbox; while anything is unconfirmed, asks for a tick
+    /// when the next row is due. Call after every commit that enqueued events, and on every
+    /// request or message the service handles (a cheap indexed query when idle).
+    pub fn relay(&self, db: &Db) -> Result<RelayReport, Error> {
+        let subscribers = |channel: &str| parse_subscribers(&self.subscribers, channel);
+        let report = Relay {
+            redis_address: &self.redis_address,
+            subscribers: &subscribers,
+        }
+        .run(db)?;
+        if let Some(due) = report.next_due_at {
+            tick::schedule(&self.redis_address, self.service, due - now_ms());
+        }
+        Ok(report)
+    }
+
+    /// Asks for a tick in `delay_ms` (for background work other than the relay).
+    pub fn schedule_tick(&self, delay_ms: i64) {
+        tick::schedule(&self.redis_address, self.service, delay_ms);
+    }
+
+    /// Handles one message from the Redis trigger: this service's tick runs `on_tick`;
+    /// other services' ticks are ignored; anything else is an event for the idempotent
+    /// consumer. The outbox is relayed afterwards in every case.
+    pub fn on_message(
+        &self,
+        db: &Db,
+        message: &[u8],
+        on_tick: impl FnOnce(&Db) -> Result<(), Error>,
+        handle: impl FnOnce(&Db, &Envelope) -> Result<(), HandlerError>,
+    ) -> Result<Option<Delivery>, Error> {
+        let delivery = if tick::is_tick(message, self.service) {
+            on_tick(db)?;
+            None
+        } else if tick::is_expiry(message) {
+            return Ok(None);
+        } else {
+            Some(self.consumer().receive(db, message, handle)?)
+        };
+        self.relay(db)?;
+        Ok(delivery)
+    }
+
+    /// The idempotent consumer for this service.
+    pub fn consumer(&self) -> Consumer<'_> {
+        Consumer {
+            name: self.service,
+            redis_address: &self.redis_address,
+        }
+    }
+}

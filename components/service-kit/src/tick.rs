@@ -1,0 +1,44 @@
+//! A service's clock: Spin has no timer trigger, so a service that has background work
+//! (relaying its outbox, watching for stuck orders) sets a Redis key with a time to live,
+//! and Redis announces its expiry on the keyevent channel, which the service's Redis trigger
+//! subscribes to. Redis must have expiry notifications on (`notify-keyspace-events Ex`);
+//! `wasmart up` starts its private Redis that way. Without them the work still happens, on
+//! the service's next request or event, only later.
+
+use spin_sdk::redis::{Connection, RedisParameter};
+
+/// The channel Redis announces expired keys of database 0 on.
+pub const EXPIRED_CHANNEL: &str = "__keyevent@0__:expired";
+
+/// The tick key of `service`.
+pub fn key(service: &str) -> String {
+    format!("wasmart:tick:{service}")
+}
+
+/// Whether `message` (received on [`EXPIRED_CHANNEL`]) is `service`'s tick.
+pub fn is_tick(message: &[u8], service: &str) -> bool {
+    message == key(service).as_bytes()
+}
+
+/// Whether `message` is any expiry announcement rather than an event: services ignore
+/// other services' ticks.
+pub fn is_expiry(message: &[u8]) -> bool {
+    message.starts_with(b"wasmart:tick:")
+}
+
+/// Asks for a tick in `delay_ms` (at least 100 ms), unless one is already set.
+pub fn schedule(redis_address: &str, service: &str, delay_ms: i64) {
+    let Ok(redis) = Connection::open(redis_address) else {
+        return;
+    };
+    let _ = redis.execute(
+        "SET",
+        &[
+            RedisParameter::Binary(key(service).into_bytes()),
+            RedisParameter::Binary(b"1".to_vec()),
+            RedisParameter::Binary(b"PX".to_vec()),
+            RedisParameter::Int64(delay_ms.max(100)),
+            RedisParameter::Binary(b"NX".to_vec()),
+        ],
+    );
+}

@@ -1,0 +1,249 @@
+//! The shop under test: the root `spin.toml` with fresh state, a private Redis, and
+//! identities to call services with.
+
+use serde_json::Value;
+use wasmart_host::testing::{RedisServer, TestApp, TestOptions, TestResponse};
+
+use crate::{built_components, workspace_root};
+
+/// Every service component (and the shared crate they build on).
+pub const SERVICES: &[&str] = &[
+    "catalog",
+    "accounts",
+    "cart",
+    "orders",
+    "payments",
+    "notifications",
+];
+
+/// The signing key tests start the shop with.
+pub const JWT_SIGNING_KEY: &str = "test-signing-key-0123456789abcdef0123456789";
+/// The first admin's credentials.
+pub const ADMIN_EMAIL: &str = "admin@wasmart.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// The root application with fresh SQLite and key-value files in a temp dir, its own Redis,
+/// and every component built.
+pub struct Shop {
+    pub app: TestApp,
+    pub redis: RedisServer,
+    _dir: tempfile::TempDir,
+}
+
+/// How to start a [`Shop`].
+#[derive(Default)]
+pub struct ShopOptions {
+    /// Run only these components (`-c`); empty runs all.
+    pub components: Vec<&'static str>,
+    /// Extra `--variable name=value`s.
+    pub variables: Vec<(String, String)>,
+}
+
+impl Shop {
+    /// Starts every component.
+    pub async fn start() -> Self {
+        Self::start_with(ShopOptions::default()).await
+    }
+
+    /// Starts the shop as `options` say.
+    pub async fn start_with(options: ShopOptions) -> Self {
+        let mut packages = vec!["web"];
+        if options.components.is_empty() {
+            packages.extend_from_slice(SERVICES);
+        } else {
+            packages.extend_from_slice(&options.components);
+        }
+        let wasm_dir = built_components(&packages);
+        let redis = RedisServer::start().await.expect("starting redis-server");
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = std::fs::read_to_string(workspace_root().join("spin.toml"))
+            .unwrap()
+            .replace(
+                "source = \"target/wasm32-wasip2/release/",
+                &format!("source = \"{}/", wasm_dir.display()),
+            )
+            .replace(
+                "files = [{ source = \"web\"",
+                &format!(
+                    "files = [{{ source = \"{}\"",
+                    workspace_root().join("web").display()
+                ),
+            );
+        let runtime_config = dir.path().join("runtime-config.toml");
+        std::fs::copy(
+            workspace_root().join("runtime-config.toml"),
+            &runtime_config,
+        )
+        .unwrap();
+        let redis_host = redis.url().trim_start_matches("redis://").to_owned();
+        let mut variables = vec![
+            ("redis_host".to_owned(), redis_host),
+            ("jwt_signing_key".to_owned(), JWT_SIGNING_KEY.to_owned()),
+            ("admin_email".to_owned(), ADMIN_EMAIL.to_owned()),
+            ("admin_password".to_owned(), ADMIN_PASSWORD.to_owned()),
+        ];
+        variables.extend(options.variables);
+        let app = TestApp::start_toml(
+            dir.path(),
+            &manifest,
+            TestOptions {
+                variables,
+                runtime_config: Some(runtime_config),
+                component_ids: options.components.iter().map(|c| c.to_string()).collect(),
+                max_instances: Some(64),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("starting the shop");
+        Self {
+            app,
+            redis,
+            _dir: dir,
+        }
+    }
+
+    /// Calls `component` on `path` as service chaining would, as `user` (or anonymously),
+    /// with an optional JSON body.
+    pub async fn call(
+        &self,
+        component: &str,
+        method: &str,
+        path: &str,
+        user: Option<&User>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.call_with_headers(component, method, path, user, body, &[])
+            .await
+    }
+
+    /// [`Shop::call`] with extra headers.
+    pub async fn call_with_headers(
+        &self,
+        component: &str,
+        method: &str,
+        path: &str,
+        user: Option<&User>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(user) = user {
+            headers.extend(user.headers());
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.app
+            .call_component(component, method, path, &headers, body)
+            .await
+            .unwrap_or_else(|error| panic!("{method} {component}{path}: {error:#}"))
+    }
+
+    /// Rows of `sql` in SQLite database `label` (read straight from its file).
+    pub fn sql(&self, label: &str, sql: &str) -> Vec<Vec<Value>> {
+        self.app
+            .sqlite_query(label, sql)
+            .unwrap_or_else(|error| panic!("{sql} on {label}: {error:#}"))
+    }
+}
+
+/// An identity as the gateway passes it on (`x-wasmart-user-*` headers).
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub role: &'static str,
+    pub email: String,
+}
+
+impl User {
+    /// A new customer with a random id.
+    pub fn customer() -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        Self {
+            email: format!("{}@example.test", &id[..8]),
+            id,
+            role: "customer",
+        }
+    }
+
+    /// A new admin with a random id.
+    pub fn admin() -> Self {
+        Self {
+            role: "admin",
+            ..Self::customer()
+        }
+    }
+
+    /// The identity headers.
+    pub fn headers(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("x-wasmart-user-id", self.id.as_str()),
+            ("x-wasmart-user-role", self.role),
+            ("x-wasmart-user-email", self.email.as_str()),
+        ]
+    }
+}
+
+/// Asserts `response` is an `application/problem+json` with `status`, and returns its body.
+pub fn assert_problem(response: &TestResponse, status: u16) -> Value {
+    assert_eq!(response.status, status, "{}", response.text());
+    let content_type = response
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(
+        content_type,
+        "application/problem+json",
+        "{}",
+        response.text()
+    );
+    let body = response.json();
+    assert_eq!(body["status"], status, "{body}");
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem without {field}: {body}");
+    }
+    body
+}
+
+/// Asserts a 400 problem names `field` among its errors.
+pub fn assert_field_error(response: &TestResponse, field: &str) {
+    let body = assert_problem(response, 400);
+    let named = body["errors"]
+        .as_array()
+        .is_some_and(|errors| errors.iter().any(|e| e["field"] == field));
+    assert!(named, "expected an error for `{field}`: {body}");
+}
+
+/// Waits up to `timeout` for `check` to return `Some`, polling every 50 ms.
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// An event envelope as a producer publishes it (see `service_kit::events::Envelope`).
+pub fn envelope(event_type: &str, producer: &str, order_id: &str, payload: Value) -> Value {
+    serde_json::json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "type": event_type,
+        "version": 1,
+        "occurred_at": "2026-11-24T00:00:00.000Z",
+        "correlation_id": order_id,
+        "producer": producer,
+        "payload": payload
+    })
+}
