@@ -2,7 +2,8 @@
 //! identities to call services with.
 
 use serde_json::Value;
-use wasmart_host::testing::{RedisServer, TestApp, TestOptions, TestResponse};
+pub use wasmart_host::testing::TestResponse;
+use wasmart_host::testing::{RedisServer, TestApp, TestOptions};
 
 use crate::{built_components, workspace_root};
 
@@ -246,4 +247,21 @@ pub fn envelope(event_type: &str, producer: &str, order_id: &str, payload: Value
         "producer": producer,
         "payload": payload
     })
+}
+
+/// Asserts `value` is valid against the JSON Schema at `kv-schemas/<schema>`.
+pub fn assert_matches_schema(schema: &str, value: &Value) {
+    let path = crate::workspace_root().join("kv-schemas").join(schema);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|error| error.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{value} breaks {}: {errors:?}",
+        path.display()
+    );
 }

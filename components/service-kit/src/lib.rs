@@ -5,6 +5,7 @@
 //! - [`context`]: the request context the gateway passes on (request id, trace, caller).
 //! - [`http`]: JSON bodies and responses, query strings, and a small router whose misses are
 //!   problems too.
+//! - [`token`]: the signed access tokens accounts issues and the gateway checks.
 //! - [`db`]: SQLite access with versioned migrations and transactions.
 //! - [`events`]: the event envelope and the typed payload of every integration event.
 //! - [`outbox`], [`inbox`], [`tick`], wired together by [`messaging`]: reliable delivery on
@@ -22,5 +23,6 @@ pub mod money;
 pub mod outbox;
 pub mod problem;
 pub mod tick;
+pub mod token;
 
 pub use problem::{FieldError, Problem};
