@@ -98,13 +98,20 @@ async fn checkout(shop: &Shop, user: &User, card_token: &str, key: &str) -> Stri
         .await;
     assert!(
         response.status == 202 || response.status == 200,
-        "checkout: {} {}",
+        "checkout: {} {}\norders log:\n{}",
         response.status,
-        response.text()
+        response.text(),
+        tail(&shop.app.component_log("orders"), 20)
     );
     let order = response.json();
     assert_eq!(order["status"], "pending_payment", "{order}");
     order["id"].as_str().unwrap().to_owned()
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 async fn order_status(shop: &Shop, user: &User, order_id: &str) -> String {

@@ -116,7 +116,7 @@ impl ProfileChange {
             }
         }
         if let Some(Some(address)) = &mut self.shipping_address {
-            errors.extend(check_address(address, "shipping_address"));
+            errors.extend(address.check("shipping_address"));
         }
         if errors.is_empty() {
             Ok(self)
@@ -124,40 +124,6 @@ impl ProfileChange {
             Err(Problem::validation(errors))
         }
     }
-}
-
-/// Trims `address` and names every field that is out of bounds.
-pub fn check_address(address: &mut Address, prefix: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let mut field = |name: &str, value: &mut String, max: usize| {
-        *value = value.trim().to_owned();
-        if !(1..=max).contains(&value.chars().count()) {
-            errors.push(FieldError::new(
-                format!("{prefix}.{name}"),
-                format!("must be 1 to {max} characters"),
-            ));
-        }
-    };
-    field("name", &mut address.name, 100);
-    field("line1", &mut address.line1, 200);
-    field("city", &mut address.city, 100);
-    field("postal_code", &mut address.postal_code, 20);
-    if let Some(line2) = &mut address.line2 {
-        *line2 = line2.trim().to_owned();
-        if line2.chars().count() > 200 {
-            errors.push(FieldError::new(
-                format!("{prefix}.line2"),
-                "must be at most 200 characters",
-            ));
-        }
-    }
-    if address.country.len() != 2 || !address.country.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push(FieldError::new(
-            format!("{prefix}.country"),
-            "must be an ISO 3166-1 alpha-2 code such as GB",
-        ));
-    }
-    errors
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@ use serde::Deserialize;
 use service_kit::context::RequestContext;
 use service_kit::http::{json, no_content, parse_json, Params, Query};
 use service_kit::ids::ProductId;
-use service_kit::inbox::{dead_letters, Consumer};
 use service_kit::messaging::Messaging;
-use service_kit::{outbox, Problem};
+use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Listing, ProductDraft};
@@ -107,34 +106,17 @@ pub fn image(_: &Request, _: &RequestContext, params: &Params) -> Handled {
 /// `GET /admin/dead-letters` (admin)
 pub fn list_dead_letters(_: &Request, context: &RequestContext, _: &Params) -> Handled {
     context.admin()?;
-    let db = repository::open()?;
-    Ok(json(
-        200,
-        &serde_json::json!({
-            "dead_letters": dead_letters(&db)?,
-            "undelivered": outbox::undelivered(&db)?,
-        }),
-    ))
+    messaging()?.dead_letters_response(&repository::open()?)
 }
 
-/// `POST /admin/dead-letters/:id/replay` (admin): runs a dead letter again, or queues an
-/// undelivered event for publication again.
+/// `POST /admin/dead-letters/:id/replay` (admin)
 pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Handled {
     context.admin()?;
-    let event_id = params.get("id");
-    let db = repository::open()?;
-    let messaging = Messaging::from_variables(stock::SERVICE).map_err(Problem::internal)?;
-    let consumer: Consumer<'_> = messaging.consumer();
-    let outcome = match consumer.replay(&db, event_id, stock::handle)? {
-        Some(delivery) => format!("{delivery:?}"),
-        None if outbox::redeliver(&db, event_id)? => "Requeued".to_owned(),
-        None => return Err(Problem::not_found(format!("No dead letter {event_id}."))),
-    };
-    messaging.relay(&db)?;
-    Ok(json(
-        202,
-        &serde_json::json!({ "event_id": event_id, "outcome": outcome }),
-    ))
+    messaging()?.replay_response(&repository::open()?, params.get("id"), stock::handle)
+}
+
+fn messaging() -> Result<Messaging, Problem> {
+    Messaging::from_variables(stock::SERVICE).map_err(Problem::internal)
 }
 
 fn product_id(params: &Params) -> Result<ProductId, Problem> {

@@ -95,6 +95,42 @@ pub struct Address {
     pub country: String,
 }
 
+impl Address {
+    /// Trims every field and names each one out of bounds (`<prefix>.city`, ...).
+    pub fn check(&mut self, prefix: &str) -> Vec<crate::FieldError> {
+        let mut errors = Vec::new();
+        let mut field = |name: &str, value: &mut String, max: usize| {
+            *value = value.trim().to_owned();
+            if !(1..=max).contains(&value.chars().count()) {
+                errors.push(crate::FieldError::new(
+                    format!("{prefix}.{name}"),
+                    format!("must be 1 to {max} characters"),
+                ));
+            }
+        };
+        field("name", &mut self.name, 100);
+        field("line1", &mut self.line1, 200);
+        field("city", &mut self.city, 100);
+        field("postal_code", &mut self.postal_code, 20);
+        if let Some(line2) = &mut self.line2 {
+            *line2 = line2.trim().to_owned();
+            if line2.chars().count() > 200 {
+                errors.push(crate::FieldError::new(
+                    format!("{prefix}.line2"),
+                    "must be at most 200 characters",
+                ));
+            }
+        }
+        if self.country.len() != 2 || !self.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.push(crate::FieldError::new(
+                format!("{prefix}.country"),
+                "must be an ISO 3166-1 alpha-2 code such as GB",
+            ));
+        }
+        errors
+    }
+}
+
 /// One priced line of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

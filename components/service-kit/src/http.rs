@@ -299,7 +299,7 @@ impl From<CallError> for Problem {
 
 /// Calls another service by Spin service chaining (`base_url` is e.g.
 /// `http://catalog.spin.internal`), forwarding the request context, and parses its JSON
-/// answer. A 404 is returned as `Ok(None)`.
+/// answer. A 404 or a 204 is returned as `Ok(None)`.
 pub fn call_json<T: DeserializeOwned>(
     context: &RequestContext,
     method: Method,
@@ -329,6 +329,7 @@ pub fn call_json<T: DeserializeOwned>(
         })?;
     let status = *response.status();
     match status {
+        204 => Ok(None),
         200..=299 => serde_json::from_slice(response.body())
             .map(Some)
             .map_err(|error| CallError::Unavailable {

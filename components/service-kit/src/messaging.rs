@@ -2,14 +2,15 @@
 //! idempotent consumer, configured from the component's variables `redis_address` and
 //! `event_subscribers`.
 
+use spin_sdk::http::Response;
 use spin_sdk::sqlite::Error;
 
 use crate::clock::now_ms;
 use crate::db::Db;
 use crate::events::Envelope;
-use crate::inbox::{Consumer, Delivery, HandlerError};
-use crate::outbox::{parse_subscribers, Relay, RelayReport};
-use crate::tick;
+use crate::inbox::{dead_letters, Consumer, Delivery, HandlerError};
+use crate::outbox::{self, parse_subscribers, Relay, RelayReport};
+use crate::{http, tick, Problem};
 
 /// A service's messaging configuration.
 pub struct Messaging {
@@ -85,5 +86,37 @@ impl Messaging {
             name: self.service,
             redis_address: &self.redis_address,
         }
+    }
+
+    /// `GET /admin/dead-letters`: the events this service gave up on, as consumer (dead
+    /// letters) and as producer (undelivered).
+    pub fn dead_letters_response(&self, db: &Db) -> Result<Response, Problem> {
+        Ok(http::json(
+            200,
+            &serde_json::json!({
+                "dead_letters": dead_letters(db)?,
+                "undelivered": outbox::undelivered(db)?,
+            }),
+        ))
+    }
+
+    /// `POST /admin/dead-letters/:id/replay`: runs a dead letter through `handle` again, or
+    /// queues an undelivered event for publication again; 404 if `event_id` is neither.
+    pub fn replay_response(
+        &self,
+        db: &Db,
+        event_id: &str,
+        handle: impl FnOnce(&Db, &Envelope) -> Result<(), HandlerError>,
+    ) -> Result<Response, Problem> {
+        let outcome = match self.consumer().replay(db, event_id, handle)? {
+            Some(delivery) => format!("{delivery:?}"),
+            None if outbox::redeliver(db, event_id)? => "Requeued".to_owned(),
+            None => return Err(Problem::not_found(format!("No dead letter {event_id}."))),
+        };
+        self.relay(db)?;
+        Ok(http::json(
+            202,
+            &serde_json::json!({ "event_id": event_id, "outcome": outcome }),
+        ))
     }
 }

@@ -127,20 +127,32 @@ impl Relay<'_> {
             &[int(now)],
         )?;
         let mut report = RelayReport::default();
-        let redis = Connection::open(self.redis_address).ok();
+        // After the first Redis failure the rest of the run only postpones: each further call
+        // would wait for a reconnection that is not coming.
+        let mut redis = Connection::open(self.redis_address).ok();
         for row in Rows::new(&due).iter() {
             let event_id = row.text("event_id");
             let channel = row.text("channel");
             let attempts = row.int("attempts");
             let expected = (self.subscribers)(&channel);
-            let Some(redis) = &redis else {
+            let Some(connection) = &redis else {
                 self.postpone(db, &event_id, attempts, "redis unreachable")?;
                 continue;
             };
-            if attempts > 0 && confirmed_by_all(redis, &event_id, &expected) {
-                self.mark(db, "confirmed_at", &event_id, now)?;
-                report.confirmed += 1;
-                continue;
+            if attempts > 0 {
+                match confirmed_by_all(connection, &event_id, &expected) {
+                    Ok(true) => {
+                        self.mark(db, "confirmed_at", &event_id, now)?;
+                        report.confirmed += 1;
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(()) => {
+                        redis = None;
+                        self.postpone(db, &event_id, attempts, "redis unreachable")?;
+                        continue;
+                    }
+                }
             }
             if attempts >= MAX_ATTEMPTS {
                 self.mark(db, "undelivered_at", &event_id, now)?;
@@ -150,13 +162,14 @@ impl Relay<'_> {
             if !self.claim(db, &event_id, attempts)? {
                 continue;
             }
-            match redis.publish(&channel, &row.text("envelope").into_bytes()) {
+            match connection.publish(&channel, &row.text("envelope").into_bytes()) {
                 Ok(()) if expected.is_empty() => {
                     self.mark(db, "confirmed_at", &event_id, now)?;
                     report.confirmed += 1;
                 }
                 Ok(()) => report.published += 1,
                 Err(error) => {
+                    redis = None;
                     db.execute(
                         "UPDATE outbox SET last_error = ? WHERE event_id = ?",
                         &[text(format!("publish failed: {error:?}")), text(event_id)],
@@ -240,11 +253,10 @@ pub fn redeliver(db: &Db, event_id: &str) -> Result<bool, Error> {
     Ok(!updated.rows.is_empty())
 }
 
-fn confirmed_by_all(redis: &Connection, event_id: &str, expected: &[String]) -> bool {
-    match redis.smembers(&receipts_key(event_id)) {
-        Ok(receipts) => expected.iter().all(|name| receipts.contains(name)),
-        Err(_) => false,
-    }
+/// Whether every expected consumer left a receipt; `Err` if Redis did not answer.
+fn confirmed_by_all(redis: &Connection, event_id: &str, expected: &[String]) -> Result<bool, ()> {
+    let receipts = redis.smembers(&receipts_key(event_id)).map_err(|_| ())?;
+    Ok(expected.iter().all(|name| receipts.contains(name)))
 }
 
 /// Leaves `consumer`'s receipt for `event_id` (kept for a day).

@@ -29,9 +29,14 @@ impl RedisConnections {
             return Ok(c.clone());
         }
         let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+        // Fail fast while Redis is away: one quick retry, and no command waits more than
+        // two seconds. Guests see an error and decide what to do; the manager reconnects
+        // on a later command.
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(std::time::Duration::from_secs(2))
-            .set_number_of_retries(2);
+            .set_response_timeout(std::time::Duration::from_secs(2))
+            .set_number_of_retries(1)
+            .set_max_delay(200);
         let connection = redis::aio::ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| Error::Other(e.to_string()))?;
