@@ -24,9 +24,10 @@ impl FieldError {
 /// its own error enum into a `Problem` in exactly one `From` impl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    #[serde(rename = "type")]
-    pub problem_type: String,
-    pub title: String,
+    /// The problem type's slug; serialized as the URI [`PROBLEM_TYPE_BASE`] + slug.
+    #[serde(rename = "type", serialize_with = "type_uri")]
+    pub slug: &'static str,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -43,10 +44,15 @@ pub const PROBLEM_TYPE_BASE: &str = "https://wasmart.dev/problems/";
 
 impl Problem {
     /// A problem with a slug (`type` is [`PROBLEM_TYPE_BASE`] + slug), title and detail.
-    pub fn new(status: u16, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
-            problem_type: format!("{PROBLEM_TYPE_BASE}{slug}"),
-            title: title.to_owned(),
+            slug,
+            title,
             status,
             detail: detail.into(),
             errors: Vec::new(),
@@ -98,7 +104,7 @@ impl Problem {
     }
 
     /// 409: the request conflicts with the current state.
-    pub fn conflict(slug: &str, detail: impl Into<String>) -> Self {
+    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
         Self::new(409, slug, "Conflict", detail)
     }
 
@@ -156,6 +162,10 @@ impl Problem {
     }
 }
 
+fn type_uri<S: serde::Serializer>(slug: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format!("{PROBLEM_TYPE_BASE}{slug}"))
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status, self.title, self.detail)
@@ -183,6 +193,7 @@ mod tests {
         let problem = Problem::invalid_field("quantity", "must be between 1 and 99");
         let body = serde_json::to_value(&problem).unwrap();
         assert_eq!(body["status"], 400);
+        assert_eq!(body["type"], "https://wasmart.dev/problems/validation");
         assert_eq!(body["errors"][0]["field"], "quantity");
         assert_eq!(body["detail"], "quantity: must be between 1 and 99");
         assert!(body.get("request_id").is_none());

@@ -1,0 +1,134 @@
+//! notifications' HTTP routes: a signed-in caller reads and marks their own notifications;
+//! admins see and replay dead letters.
+
+use serde::Serialize;
+use service_kit::clock::{now_ms, rfc3339};
+use service_kit::context::{Caller, RequestContext};
+use service_kit::http::{json, Params, Query};
+use service_kit::messaging::Messaging;
+use service_kit::Problem;
+use spin_sdk::http::{Request, Response};
+
+use crate::domain::{ListQuery, Notification, NotificationId};
+use crate::error::NotificationsError;
+use crate::{events, repository, SERVICE};
+
+/// A notification as its owner sees it.
+#[derive(Serialize)]
+struct NotificationView {
+    id: String,
+    kind: String,
+    order_id: String,
+    title: String,
+    body: String,
+    created_at: String,
+    read_at: Option<String>,
+}
+
+impl From<Notification> for NotificationView {
+    fn from(notification: Notification) -> Self {
+        Self {
+            id: notification.id.to_string(),
+            kind: notification.kind,
+            order_id: notification.order_id,
+            title: notification.title,
+            body: notification.body,
+            created_at: rfc3339(notification.created_at),
+            read_at: notification.read_at.map(rfc3339),
+        }
+    }
+}
+
+fn caller(context: &RequestContext) -> Result<&Caller, NotificationsError> {
+    context
+        .caller
+        .as_ref()
+        .ok_or(NotificationsError::Unauthenticated)
+}
+
+/// `GET /notifications?unread=&page=&page_size=`: the caller's notifications, newest first.
+pub fn list(
+    request: &Request,
+    context: &RequestContext,
+    _: &Params,
+) -> Result<Response, NotificationsError> {
+    let caller = caller(context)?;
+    let query =
+        ListQuery::parse(&Query::from_request(request)).map_err(NotificationsError::Invalid)?;
+    let db = repository::open()?;
+    let (items, total) = repository::page(
+        &db,
+        &caller.user_id,
+        query.unread_only,
+        query.page,
+        query.page_size,
+    )?;
+    let unread = repository::unread_count(&db, &caller.user_id)?;
+    let items: Vec<NotificationView> = items.into_iter().map(NotificationView::from).collect();
+    let body = serde_json::json!({
+        "items": items,
+        "page": query.page,
+        "page_size": query.page_size,
+        "total": total,
+        "unread": unread,
+    });
+    Ok(json(200, &body))
+}
+
+/// `GET /notifications/unread-count`.
+pub fn unread_count(
+    _: &Request,
+    context: &RequestContext,
+    _: &Params,
+) -> Result<Response, NotificationsError> {
+    let caller = caller(context)?;
+    let db = repository::open()?;
+    let unread = repository::unread_count(&db, &caller.user_id)?;
+    Ok(json(200, &serde_json::json!({ "unread": unread })))
+}
+
+/// `POST /notifications/:id/read`: marks the caller's notification read (idempotent).
+pub fn mark_read(
+    _: &Request,
+    context: &RequestContext,
+    params: &Params,
+) -> Result<Response, NotificationsError> {
+    let caller = caller(context)?;
+    let id = params.get("id");
+    let not_found = || NotificationsError::NotificationNotFound(id.to_owned());
+    let notification_id = NotificationId::parse(id).ok_or_else(not_found)?;
+    let db = repository::open()?;
+    let notification = repository::mark_read(&db, &caller.user_id, &notification_id, now_ms())?
+        .ok_or_else(not_found)?;
+    Ok(json(200, &NotificationView::from(notification)))
+}
+
+fn admin(context: &RequestContext) -> Result<&Caller, NotificationsError> {
+    match caller(context)? {
+        caller if caller.is_admin() => Ok(caller),
+        _ => Err(NotificationsError::AdminOnly),
+    }
+}
+
+/// `GET /admin/dead-letters`: the events notifications gave up on (it produces none, so
+/// `undelivered` stays empty).
+pub fn dead_letters(
+    _: &Request,
+    context: &RequestContext,
+    _: &Params,
+) -> Result<Response, Problem> {
+    admin(context)?;
+    let db = repository::open().map_err(NotificationsError::from)?;
+    messaging()?.dead_letters_response(&db)
+}
+
+/// `POST /admin/dead-letters/:id/replay`: runs a dead letter through the handler again.
+pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
+    admin(context)?;
+    let db = repository::open().map_err(NotificationsError::from)?;
+    messaging()?.replay_response(&db, params.get("id"), events::handle)
+}
+
+fn messaging() -> Result<Messaging, NotificationsError> {
+    Messaging::from_variables(SERVICE).map_err(NotificationsError::Configuration)
+}

@@ -1,0 +1,88 @@
+//! notifications: turns order and payment events into notifications for their user (one
+//! per event, never duplicated), lets users read them, and emails each once through an
+//! email provider (a fake one here).
+//!
+//! Entry points: the private HTTP routes (`handlers`) and the Redis trigger (events of
+//! `wasmart.orders` and `wasmart.payments`). Both also send the emails still due (`email`),
+//! outside any transaction.
+
+mod domain;
+mod email;
+mod error;
+mod events;
+mod fake_email;
+mod handlers;
+mod repository;
+
+use service_kit::db::Db;
+use service_kit::http::Router;
+use service_kit::messaging::Messaging;
+use service_kit::Problem;
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::fake_email::FakeEmailProvider;
+
+/// The service's name: its consumer name.
+pub(crate) const SERVICE: &str = "notifications";
+
+#[spin_sdk::http_component]
+fn handle_request(request: Request) -> Response {
+    let changes_state = request.method() != &Method::Get;
+    send_pending_logged();
+    let response = router().handle(request);
+    if changes_state {
+        send_pending_logged();
+    }
+    response
+}
+
+fn router() -> Router {
+    Router::new()
+        .route(Method::Get, "/notifications", |r, c, p| {
+            handlers::list(r, c, p).map_err(Problem::from)
+        })
+        .route(Method::Get, "/notifications/unread-count", |r, c, p| {
+            handlers::unread_count(r, c, p).map_err(Problem::from)
+        })
+        .route(Method::Post, "/notifications/:id/read", |r, c, p| {
+            handlers::mark_read(r, c, p).map_err(Problem::from)
+        })
+        .route(Method::Get, "/admin/dead-letters", |r, c, p| {
+            handlers::dead_letters(r, c, p)
+        })
+        .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
+            handlers::replay(r, c, p)
+        })
+}
+
+#[spin_sdk::redis_component]
+fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
+    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
+    let db = repository::open().map_err(sqlite)?;
+    messaging
+        .on_message(&db, &message, |_| Ok(()), events::handle)
+        .map_err(sqlite)?;
+    send_pending(&db)
+}
+
+/// Emails the notifications not emailed yet.
+fn send_pending(db: &Db) -> anyhow::Result<()> {
+    let sender = FakeEmailProvider::open()
+        .map_err(|error| anyhow::anyhow!("opening {}: {error:?}", fake_email::STORE))?;
+    email::send_pending(db, &sender).map_err(sqlite)
+}
+
+/// [`send_pending`] for an HTTP request, whose answer does not depend on it: failures are
+/// logged.
+fn send_pending_logged() {
+    let outcome = repository::open()
+        .map_err(sqlite)
+        .and_then(|db| send_pending(&db));
+    if let Err(error) = outcome {
+        eprintln!("notifications: sending emails failed: {error:#}");
+    }
+}
+
+fn sqlite(error: spin_sdk::sqlite::Error) -> anyhow::Error {
+    anyhow::anyhow!("sqlite: {error:?}")
+}

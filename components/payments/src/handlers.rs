@@ -1,0 +1,151 @@
+//! payments' HTTP routes. Customers see their own payments; admins see every payment and
+//! the dead letters. The card token is never shown, only its hint (`tok_visa` -> `visa`).
+
+use serde::Serialize;
+use service_kit::clock::rfc3339;
+use service_kit::context::{Caller, RequestContext};
+use service_kit::http::{json, Params, Query};
+use service_kit::ids::OrderId;
+use service_kit::messaging::Messaging;
+use service_kit::money::Money;
+use service_kit::Problem;
+use spin_sdk::http::{Request, Response};
+
+use crate::domain::{Payment, PaymentId};
+use crate::error::PaymentsError;
+use crate::{events, repository, SERVICE};
+
+/// The most payments one list answers.
+const LIST_LIMIT: u32 = 100;
+
+/// A payment as callers see it.
+#[derive(Serialize)]
+struct PaymentView {
+    id: String,
+    order_id: String,
+    user_id: String,
+    amount: Money,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card_hint: Option<String>,
+    stock_reserved: bool,
+    attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_attempt_at: Option<String>,
+    charge_id: Option<String>,
+    failure_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Payment> for PaymentView {
+    fn from(payment: Payment) -> Self {
+        Self {
+            id: payment.id.to_string(),
+            order_id: payment.order_id.to_string(),
+            user_id: payment.user_id.to_string(),
+            amount: payment.amount,
+            status: payment.status.as_str(),
+            card_hint: payment.card_token.hint(),
+            stock_reserved: payment.stock_reserved,
+            attempts: payment.attempts,
+            next_attempt_at: payment.next_attempt_at.map(rfc3339),
+            charge_id: payment.charge_id,
+            failure_reason: payment.failure_reason,
+            created_at: rfc3339(payment.created_at),
+            updated_at: rfc3339(payment.updated_at),
+        }
+    }
+}
+
+fn caller(context: &RequestContext) -> Result<&Caller, PaymentsError> {
+    context
+        .caller
+        .as_ref()
+        .ok_or(PaymentsError::Unauthenticated)
+}
+
+fn admin(context: &RequestContext) -> Result<&Caller, PaymentsError> {
+    match caller(context)? {
+        caller if caller.is_admin() => Ok(caller),
+        _ => Err(PaymentsError::AdminOnly),
+    }
+}
+
+fn visible_to(payment: &Payment, caller: &Caller) -> bool {
+    caller.is_admin() || payment.user_id == caller.user_id
+}
+
+/// `GET /payments?order_id=`: the caller's payments (an admin's: everyone's), newest
+/// first; with `order_id`, that order's payment if the caller may see it (else none).
+pub fn list(
+    request: &Request,
+    context: &RequestContext,
+    _: &Params,
+) -> Result<Response, PaymentsError> {
+    let caller = caller(context)?;
+    let query = Query::from_request(request);
+    let order_id = query
+        .get("order_id")
+        .map(|text| {
+            OrderId::parse(text).ok_or(PaymentsError::InvalidField {
+                field: "order_id",
+                message: "must be an order id (a UUID)",
+            })
+        })
+        .transpose()?;
+    let db = repository::open()?;
+    let payments = match order_id {
+        Some(order_id) => repository::find_by_order(&db, &order_id)?
+            .filter(|payment| visible_to(payment, caller))
+            .into_iter()
+            .collect(),
+        None => {
+            let owner = (!caller.is_admin()).then_some(&caller.user_id);
+            repository::list(&db, owner, LIST_LIMIT)?
+        }
+    };
+    let items: Vec<PaymentView> = payments.into_iter().map(PaymentView::from).collect();
+    Ok(json(200, &serde_json::json!({ "items": items })))
+}
+
+/// `GET /payments/:id`: the payment, for its owner or an admin.
+pub fn get(
+    _: &Request,
+    context: &RequestContext,
+    params: &Params,
+) -> Result<Response, PaymentsError> {
+    let caller = caller(context)?;
+    let id = params.get("id");
+    let not_found = || PaymentsError::PaymentNotFound(id.to_owned());
+    let payment_id = PaymentId::parse(id).ok_or_else(not_found)?;
+    let db = repository::open()?;
+    let payment = repository::find(&db, &payment_id)?
+        .filter(|payment| visible_to(payment, caller))
+        .ok_or_else(not_found)?;
+    Ok(json(200, &PaymentView::from(payment)))
+}
+
+/// `GET /admin/dead-letters`: the events payments gave up on, as consumer (dead letters) and
+/// as producer (undelivered).
+pub fn dead_letters(
+    _: &Request,
+    context: &RequestContext,
+    _: &Params,
+) -> Result<Response, Problem> {
+    admin(context)?;
+    let db = repository::open().map_err(PaymentsError::from)?;
+    messaging()?.dead_letters_response(&db)
+}
+
+/// `POST /admin/dead-letters/:id/replay`: runs a dead letter through the handler again, or
+/// queues an undelivered event for publication again.
+pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
+    admin(context)?;
+    let db = repository::open().map_err(PaymentsError::from)?;
+    messaging()?.replay_response(&db, params.get("id"), events::handle)
+}
+
+fn messaging() -> Result<Messaging, PaymentsError> {
+    Messaging::from_variables(SERVICE).map_err(PaymentsError::Configuration)
+}

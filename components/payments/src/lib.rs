@@ -1,0 +1,91 @@
+//! payments: charges an order once it has both the payment intent (`OrderCreated`) and the
+//! stock reservation (`StockReserved`), in either order, exactly once per order, through a
+//! card processor; voids intents that must not be charged, refunds charges of cancelled
+//! orders, and announces each outcome on `wasmart.payments`.
+//!
+//! Entry points: the private HTTP routes (`handlers`) and the Redis trigger (events of
+//! `wasmart.orders` and `wasmart.catalog`, and the service's tick). Every entry point also
+//! runs the due charging work (`charging`), which calls the processor outside any
+//! transaction.
+
+mod charging;
+mod domain;
+mod error;
+mod events;
+mod fake_processor;
+mod handlers;
+mod processor;
+mod repository;
+
+use service_kit::db::Db;
+use service_kit::http::Router;
+use service_kit::messaging::Messaging;
+use service_kit::Problem;
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::fake_processor::FakeCardProcessor;
+
+/// The service's name: producer of its events, consumer name, tick key.
+pub(crate) const SERVICE: &str = "payments";
+
+#[spin_sdk::http_component]
+fn handle_request(request: Request) -> Response {
+    let changes_state = request.method() != &Method::Get;
+    run_due_logged();
+    let response = router().handle(request);
+    if changes_state {
+        run_due_logged();
+    }
+    response
+}
+
+fn router() -> Router {
+    Router::new()
+        .route(Method::Get, "/payments", |r, c, p| {
+            handlers::list(r, c, p).map_err(Problem::from)
+        })
+        .route(Method::Get, "/payments/:id", |r, c, p| {
+            handlers::get(r, c, p).map_err(Problem::from)
+        })
+        .route(Method::Get, "/admin/dead-letters", |r, c, p| {
+            handlers::dead_letters(r, c, p)
+        })
+        .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
+            handlers::replay(r, c, p)
+        })
+}
+
+#[spin_sdk::redis_component]
+fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
+    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
+    let db = repository::open().map_err(sqlite)?;
+    // The tick needs no work of its own: the due work below runs after every message.
+    messaging
+        .on_message(&db, &message, |_| Ok(()), events::handle)
+        .map_err(sqlite)?;
+    run_due(&db, &messaging)
+}
+
+/// Charges, refunds and relays what is due.
+fn run_due(db: &Db, messaging: &Messaging) -> anyhow::Result<()> {
+    let processor = FakeCardProcessor::open()
+        .map_err(|error| anyhow::anyhow!("opening {}: {error:?}", fake_processor::STORE))?;
+    charging::run_due(db, messaging, &processor).map_err(sqlite)
+}
+
+/// [`run_due`] for an HTTP request, whose answer does not depend on it: failures are logged.
+fn run_due_logged() {
+    let outcome = Messaging::from_variables(SERVICE)
+        .map_err(anyhow::Error::msg)
+        .and_then(|messaging| {
+            let db = repository::open().map_err(sqlite)?;
+            run_due(&db, &messaging)
+        });
+    if let Err(error) = outcome {
+        eprintln!("payments: due work failed: {error:#}");
+    }
+}
+
+fn sqlite(error: spin_sdk::sqlite::Error) -> anyhow::Error {
+    anyhow::anyhow!("sqlite: {error:?}")
+}
