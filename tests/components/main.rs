@@ -7,6 +7,7 @@ mod bad_input;
 mod cart;
 mod catalog;
 mod checkout;
+mod events;
 mod notifications;
 mod orders;
 mod payments;

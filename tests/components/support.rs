@@ -237,8 +237,11 @@ where
 }
 
 /// An event envelope as a producer publishes it (see `service_kit::events::Envelope`).
+///
+/// Consumers are tested with what the contract allows: the envelope must match
+/// `kv-schemas/events/`.
 pub fn envelope(event_type: &str, producer: &str, order_id: &str, payload: Value) -> Value {
-    serde_json::json!({
+    let event = serde_json::json!({
         "id": uuid::Uuid::new_v4().to_string(),
         "type": event_type,
         "version": 1,
@@ -246,22 +249,60 @@ pub fn envelope(event_type: &str, producer: &str, order_id: &str, payload: Value
         "correlation_id": order_id,
         "producer": producer,
         "payload": payload
-    })
+    });
+    let errors = event_errors(&event);
+    assert!(
+        errors.is_empty(),
+        "a test event breaks the contract: {errors:?}\n{event}"
+    );
+    event
 }
 
-/// Asserts `value` is valid against the JSON Schema at `kv-schemas/<schema>`.
-pub fn assert_matches_schema(schema: &str, value: &Value) {
+/// Why `value` is not valid against the JSON Schema at `kv-schemas/<schema>` (empty if it
+/// is).
+pub fn schema_errors(schema: &str, value: &Value) -> Vec<String> {
     let path = crate::workspace_root().join("kv-schemas").join(schema);
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let validator = jsonschema::draft202012::new(&schema)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(value)
-        .map(|error| error.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{value} breaks {}: {errors:?}",
-        path.display()
-    );
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect()
+}
+
+/// Asserts `value` is valid against the JSON Schema at `kv-schemas/<schema>`.
+pub fn assert_matches_schema(schema: &str, value: &Value) {
+    let errors = schema_errors(schema, value);
+    assert!(errors.is_empty(), "{value} breaks {schema}: {errors:?}");
+}
+
+/// Why `event` breaks the event contract: its envelope, or its payload's schema.
+pub fn event_errors(event: &Value) -> Vec<String> {
+    let mut errors = schema_errors("events/envelope.schema.json", event);
+    if let Some(kind) = event["type"].as_str() {
+        let file = format!("events/{}.v{}.schema.json", kebab(kind), event["version"]);
+        if crate::workspace_root()
+            .join("kv-schemas")
+            .join(&file)
+            .is_file()
+        {
+            errors.extend(schema_errors(&file, &event["payload"]));
+        } else {
+            errors.push(format!("no schema {file} for this type and version"));
+        }
+    }
+    errors
+}
+
+/// `OrderCreated` -> `order-created`.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
