@@ -7,20 +7,10 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::{eventually, Shop, User};
+use crate::support::{checkout_body, eventually, Shop, User};
 
 /// Order states no event moves an order out of (`paid` only moves by an admin's fulfil).
 const TERMINAL: &[&str] = &["paid", "payment_failed", "cancelled", "fulfilled"];
-
-fn address() -> Value {
-    json!({
-        "name": "Ada Lovelace",
-        "line1": "12 Analytical Way",
-        "city": "London",
-        "postal_code": "N1 9GU",
-        "country": "GB"
-    })
-}
 
 /// Creates a product with `stock` through catalog's admin route and returns its id.
 async fn create_product(shop: &Shop, stock: i64) -> String {
@@ -92,7 +82,7 @@ async fn checkout(shop: &Shop, user: &User, card_token: &str, key: &str) -> Stri
             "POST",
             "/orders",
             Some(user),
-            Some(json!({ "shipping_address": address(), "payment": { "card_token": card_token } })),
+            Some(checkout_body(card_token)),
             &[("idempotency-key", key)],
         )
         .await;

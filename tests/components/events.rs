@@ -8,17 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{event_errors, Shop, User};
-
-fn checkout_body(card_token: &str) -> Value {
-    json!({
-        "shipping_address": {
-            "name": "Ada Lovelace", "line1": "12 Analytical Way", "city": "London",
-            "postal_code": "N1 9GU", "country": "GB"
-        },
-        "payment": { "card_token": card_token }
-    })
-}
+use crate::support::{checkout_body, event_errors, Shop, User};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_published_during_checkouts_matches_its_schema() {

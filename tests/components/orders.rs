@@ -7,7 +7,8 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::support::{
-    assert_field_error, assert_problem, envelope, eventually, Shop, ShopOptions, TestResponse, User,
+    assert_field_error, assert_problem, checkout_body, envelope, eventually, Shop, ShopOptions,
+    TestResponse, User,
 };
 
 /// orders with cart and catalog; no payments or catalog consumers' effects matter here, the
@@ -18,16 +19,6 @@ async fn shop() -> Shop {
         ..Default::default()
     })
     .await
-}
-
-fn body(card_token: &str) -> Value {
-    json!({
-        "shipping_address": {
-            "name": "Ada Lovelace", "line1": "12 Analytical Way", "city": "London",
-            "postal_code": "N1 9GU", "country": "GB"
-        },
-        "payment": { "card_token": card_token }
-    })
 }
 
 /// Fills `user`'s cart with one unit of the first seeded product.
@@ -106,7 +97,7 @@ async fn checkout_records_a_priced_order_announces_it_and_empties_the_cart() {
     let product = fill_cart(&shop, &user).await;
     let mut published = shop.redis.subscribe("wasmart.orders").await.unwrap();
 
-    let response = checkout(&shop, &user, body("tok_visa"), None).await;
+    let response = checkout(&shop, &user, checkout_body("tok_visa"), None).await;
     assert_eq!(response.status, 202, "{}", response.text());
     let order = response.json();
     assert_eq!(order["status"], "pending_payment");
@@ -137,7 +128,7 @@ async fn checkout_records_a_priced_order_announces_it_and_empties_the_cart() {
 
     let cart = shop.call("cart", "GET", "/cart", Some(&user), None).await;
     assert_eq!(cart.json()["item_count"], 0);
-    let again = checkout(&shop, &user, body("tok_visa"), None).await;
+    let again = checkout(&shop, &user, checkout_body("tok_visa"), None).await;
     assert_problem(&again, 409);
 }
 
@@ -148,7 +139,8 @@ async fn an_idempotency_key_makes_retries_and_concurrent_twins_return_one_order(
     fill_cart(&shop, &user).await;
 
     let twins =
-        join_all((0..10).map(|_| checkout(&shop, &user, body("tok_visa"), Some("key-1")))).await;
+        join_all((0..10).map(|_| checkout(&shop, &user, checkout_body("tok_visa"), Some("key-1"))))
+            .await;
     let ids: Vec<Value> = twins
         .iter()
         .map(|response| {
@@ -157,7 +149,7 @@ async fn an_idempotency_key_makes_retries_and_concurrent_twins_return_one_order(
         })
         .collect();
     assert!(ids.windows(2).all(|pair| pair[0] == pair[1]), "{ids:?}");
-    let retry = checkout(&shop, &user, body("tok_visa"), Some("key-1")).await;
+    let retry = checkout(&shop, &user, checkout_body("tok_visa"), Some("key-1")).await;
     assert_eq!(retry.status, 200);
     assert_eq!(retry.json()["id"], ids[0]);
     let orders = shop.sql("orders", "SELECT COUNT(*) FROM orders");
@@ -168,9 +160,15 @@ async fn an_idempotency_key_makes_retries_and_concurrent_twins_return_one_order(
     );
     assert_eq!(events, vec![vec![json!(1)]]);
 
-    let different = checkout(&shop, &user, body("tok_chargeDeclined"), Some("key-1")).await;
+    let different = checkout(
+        &shop,
+        &user,
+        checkout_body("tok_chargeDeclined"),
+        Some("key-1"),
+    )
+    .await;
     assert_problem(&different, 422);
-    let bad_key = checkout(&shop, &user, body("tok_visa"), Some("with space")).await;
+    let bad_key = checkout(&shop, &user, checkout_body("tok_visa"), Some("with space")).await;
     assert_field_error(&bad_key, "Idempotency-Key");
 }
 
@@ -198,18 +196,24 @@ async fn invalid_checkouts_name_the_field() {
             "payment.card_token",
         ),
     ] {
-        let mut request = body("tok_visa");
+        let mut request = checkout_body("tok_visa");
         *request.pointer_mut(pointer).unwrap() = value;
         cases.push((request, field));
     }
-    let mut missing = body("tok_visa");
+    let mut missing = checkout_body("tok_visa");
     missing.as_object_mut().unwrap().remove("payment");
     cases.push((missing, "payment"));
     for (request, field) in cases {
         assert_field_error(&checkout(&shop, &user, request, None).await, field);
     }
     let anonymous = shop
-        .call("orders", "POST", "/orders", None, Some(body("tok_visa")))
+        .call(
+            "orders",
+            "POST",
+            "/orders",
+            None,
+            Some(checkout_body("tok_visa")),
+        )
         .await;
     assert_problem(&anonymous, 401);
     let none = shop.sql("orders", "SELECT COUNT(*) FROM orders");
@@ -226,7 +230,9 @@ async fn orders_are_private_to_their_owner_and_admins() {
     let alice = User::customer();
     let bob = User::customer();
     fill_cart(&shop, &alice).await;
-    let order = checkout(&shop, &alice, body("tok_visa"), None).await.json();
+    let order = checkout(&shop, &alice, checkout_body("tok_visa"), None)
+        .await
+        .json();
     let id = order["id"].as_str().unwrap();
 
     assert_eq!(get_order(&shop, &alice, id).await.status, 200);
@@ -271,7 +277,11 @@ async fn events_move_the_order_and_repeats_change_nothing() {
     let mut orders = Vec::new();
     for _ in 0..4 {
         fill_cart(&shop, &user).await;
-        orders.push(checkout(&shop, &user, body("tok_visa"), None).await.json());
+        orders.push(
+            checkout(&shop, &user, checkout_body("tok_visa"), None)
+                .await
+                .json(),
+        );
     }
     let [paid, failed, rejected, cancelled] = orders.try_into().unwrap();
 

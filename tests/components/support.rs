@@ -306,3 +306,14 @@ fn kebab(name: &str) -> String {
     }
     out
 }
+
+/// A valid checkout request paying with `card_token`.
+pub fn checkout_body(card_token: &str) -> Value {
+    serde_json::json!({
+        "shipping_address": {
+            "name": "Ada Lovelace", "line1": "12 Analytical Way", "city": "London",
+            "postal_code": "N1 9GU", "country": "GB"
+        },
+        "payment": { "card_token": card_token }
+    })
+}

@@ -19,7 +19,7 @@ mod seed;
 mod stock;
 
 use service_kit::http::Router;
-use service_kit::messaging::Messaging;
+use service_kit::messaging::{self, Messaging};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
@@ -66,10 +66,7 @@ fn relay_in_passing() {
 
 #[redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let messaging = Messaging::from_variables(stock::SERVICE).map_err(anyhow::Error::msg)?;
-    let db = repository::open().map_err(|e| anyhow::anyhow!("opening catalog: {e:?}"))?;
-    messaging
-        .on_message(&db, &message, |_| Ok(()), stock::handle)
-        .map_err(|e| anyhow::anyhow!("handling a message: {e:?}"))?;
+    messaging::receive(stock::SERVICE, &message, repository::open, stock::handle)
+        .map_err(anyhow::Error::msg)?;
     Ok(())
 }

@@ -16,7 +16,7 @@ mod repository;
 
 use service_kit::db::Db;
 use service_kit::http::Router;
-use service_kit::messaging::Messaging;
+use service_kit::messaging;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -57,11 +57,8 @@ fn router() -> Router {
 
 #[spin_sdk::redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
-    let db = repository::open().map_err(sqlite)?;
-    messaging
-        .on_message(&db, &message, |_| Ok(()), events::handle)
-        .map_err(sqlite)?;
+    let (_, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
+        .map_err(anyhow::Error::msg)?;
     send_pending(&db)
 }
 

@@ -17,7 +17,7 @@ mod saga;
 
 use service_kit::db::Db;
 use service_kit::http::Router;
-use service_kit::messaging::Messaging;
+use service_kit::messaging::{self, Messaging};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
@@ -70,11 +70,8 @@ pub fn after_change(db: &Db) {
 
 #[redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
-    let db = repository::open().map_err(|e| anyhow::anyhow!("opening orders: {e:?}"))?;
-    messaging
-        .on_message(&db, &message, |_| Ok(()), saga::handle)
-        .map_err(|e| anyhow::anyhow!("handling a message: {e:?}"))?;
+    let (_, db) = messaging::receive(SERVICE, &message, repository::open, saga::handle)
+        .map_err(anyhow::Error::msg)?;
     after_change(&db);
     Ok(())
 }

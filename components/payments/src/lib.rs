@@ -19,7 +19,7 @@ mod repository;
 
 use service_kit::db::Db;
 use service_kit::http::Router;
-use service_kit::messaging::Messaging;
+use service_kit::messaging::{self, Messaging};
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -57,12 +57,9 @@ fn router() -> Router {
 
 #[spin_sdk::redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
-    let db = repository::open().map_err(sqlite)?;
     // The tick needs no work of its own: the due work below runs after every message.
-    messaging
-        .on_message(&db, &message, |_| Ok(()), events::handle)
-        .map_err(sqlite)?;
+    let (messaging, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
+        .map_err(anyhow::Error::msg)?;
     run_due(&db, &messaging)
 }
 

@@ -58,18 +58,16 @@ impl Messaging {
         tick::schedule(&self.redis_address, self.service, delay_ms);
     }
 
-    /// Handles one message from the Redis trigger: this service's tick runs `on_tick`;
-    /// other services' ticks are ignored; anything else is an event for the idempotent
+    /// Handles one message from the Redis trigger: this service's tick needs no work of its
+    /// own; other services' ticks are ignored; anything else is an event for the idempotent
     /// consumer. The outbox is relayed afterwards in every case.
     pub fn on_message(
         &self,
         db: &Db,
         message: &[u8],
-        on_tick: impl FnOnce(&Db) -> Result<(), Error>,
         handle: impl FnOnce(&Db, &Envelope) -> Result<(), HandlerError>,
     ) -> Result<Option<Delivery>, Error> {
         let delivery = if tick::is_tick(message, self.service) {
-            on_tick(db)?;
             None
         } else if tick::is_expiry(message) {
             return Ok(None);
@@ -119,4 +117,21 @@ impl Messaging {
             &serde_json::json!({ "event_id": event_id, "outcome": outcome }),
         ))
     }
+}
+
+/// A consuming service's Redis trigger entry point: reads the messaging configuration, opens
+/// the service's database with `open`, and hands `message` to [`Messaging::on_message`].
+/// Returns both for the work the service does after each message.
+pub fn receive(
+    service: &'static str,
+    message: &[u8],
+    open: impl FnOnce() -> Result<Db, Error>,
+    handle: impl FnOnce(&Db, &Envelope) -> Result<(), HandlerError>,
+) -> Result<(Messaging, Db), String> {
+    let messaging = Messaging::from_variables(service)?;
+    let db = open().map_err(|error| format!("opening {service}'s database: {error:?}"))?;
+    messaging
+        .on_message(&db, message, handle)
+        .map_err(|error| format!("handling a message: {error:?}"))?;
+    Ok((messaging, db))
 }
