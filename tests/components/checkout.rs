@@ -170,6 +170,7 @@ async fn an_approved_card_is_paid_within_two_seconds_with_stock_taken_and_notifi
     let order = checkout(&shop, &customer, "tok_visa", "approved-1").await;
     wait_for_status(&shop, &customer, &order, &["paid"], Duration::from_secs(2)).await;
     let elapsed = started.elapsed();
+    eprintln!("checkout to paid: {elapsed:?}");
     assert!(elapsed < Duration::from_secs(2), "paid after {elapsed:?}");
 
     assert_eq!(stock_of(&shop, &product).await, 3);
