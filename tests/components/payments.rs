@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::{
-    assert_field_error, assert_matches_schema, assert_problem, envelope, eventually, Shop,
-    ShopOptions, User,
+    assert_field_error, assert_matches_schema, assert_problem, assert_replay_contract, envelope,
+    eventually, Shop, ShopOptions, User,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -720,29 +720,5 @@ async fn dead_letters_are_for_admins_and_can_be_replayed() {
         "nothing recorded from a broken event"
     );
 
-    let replay = format!(
-        "/admin/dead-letters/{}/replay",
-        broken["id"].as_str().unwrap()
-    );
-    assert_problem(
-        &shop
-            .call("payments", "POST", &replay, Some(&customer), None)
-            .await,
-        403,
-    );
-    let replayed = shop
-        .call("payments", "POST", &replay, Some(&admin), None)
-        .await;
-    assert_eq!(replayed.status, 202, "{}", replayed.text());
-    assert_eq!(
-        replayed.json(),
-        json!({"event_id": broken["id"], "outcome": "DeadLettered"})
-    );
-    let missing = format!("/admin/dead-letters/{}/replay", uuid::Uuid::new_v4());
-    assert_problem(
-        &shop
-            .call("payments", "POST", &missing, Some(&admin), None)
-            .await,
-        404,
-    );
+    assert_replay_contract(&shop, "payments", &broken["id"], &customer, "DeadLettered").await;
 }

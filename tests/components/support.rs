@@ -317,3 +317,33 @@ pub fn checkout_body(card_token: &str) -> Value {
         "payment": { "card_token": card_token }
     })
 }
+
+/// The dead-letter replay contract every consuming service keeps: customers get 403, an
+/// admin's replay of `event_id` answers 202 with `outcome`, an unknown id 404.
+pub async fn assert_replay_contract(
+    shop: &Shop,
+    component: &str,
+    event_id: &Value,
+    customer: &User,
+    outcome: &str,
+) {
+    let admin = User::admin();
+    let replay = format!("/admin/dead-letters/{}/replay", event_id.as_str().unwrap());
+    let refused = shop
+        .call(component, "POST", &replay, Some(customer), None)
+        .await;
+    assert_problem(&refused, 403);
+    let replayed = shop
+        .call(component, "POST", &replay, Some(&admin), None)
+        .await;
+    assert_eq!(replayed.status, 202, "{}", replayed.text());
+    assert_eq!(
+        replayed.json(),
+        serde_json::json!({"event_id": event_id, "outcome": outcome})
+    );
+    let missing = format!("/admin/dead-letters/{}/replay", uuid::Uuid::new_v4());
+    let unknown = shop
+        .call(component, "POST", &missing, Some(&admin), None)
+        .await;
+    assert_problem(&unknown, 404);
+}
