@@ -1,19 +1,23 @@
-//! accounts' failures, mapped to HTTP in one place.
+//! Everything that can go wrong in accounts, mapped to HTTP in one place.
 
-use service_kit::Problem;
+use service_kit::{FieldError, Problem};
 
 /// An accounts failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
     #[error("an account with this email exists")]
     EmailTaken,
+    /// One message for an unknown email and a wrong password alike.
     #[error("the email or password is wrong")]
     BadCredentials,
     #[error("the account no longer exists")]
     UnknownUser,
+    /// A variable is missing or unusable (e.g. a signing key shorter than 32 bytes).
     #[error("accounts is misconfigured: {0}")]
-    Configuration(String),
-    #[error("hashing failed: {0}")]
+    Misconfigured(String),
+    #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("database: {0:?}")]
     Database(#[from] spin_sdk::sqlite::Error),
@@ -21,13 +25,18 @@ pub enum AccountsError {
 
 impl From<AccountsError> for Problem {
     fn from(error: AccountsError) -> Self {
-        match &error {
-            AccountsError::EmailTaken => Problem::conflict("email-taken", error.to_string()),
-            AccountsError::BadCredentials => Problem::unauthorized(error.to_string()),
-            AccountsError::UnknownUser => Problem::not_found(error.to_string()),
-            AccountsError::Configuration(cause) => {
-                eprintln!("configuration: {cause}");
-                Problem::unavailable("Sign-in is unavailable right now.")
+        match error {
+            AccountsError::Invalid(errors) => Problem::validation(errors),
+            AccountsError::EmailTaken => {
+                Problem::conflict("email-taken", "An account with this email address exists.")
+            }
+            AccountsError::BadCredentials => {
+                Problem::unauthorized("The email address or password is wrong.")
+            }
+            AccountsError::UnknownUser => Problem::not_found("This account no longer exists."),
+            AccountsError::Misconfigured(_) => {
+                eprintln!("{error}");
+                Problem::unavailable("Accounts is not available right now; try again later.")
             }
             AccountsError::Hashing(_) | AccountsError::Database(_) => Problem::internal(&error),
         }

@@ -1,129 +1,138 @@
-//! accounts' SQLite database.
+//! accounts' SQLite database (label `accounts`): the `users` table.
 
-use serde::Serialize;
-use service_kit::clock::{now_ms, rfc3339};
+use crate::domain::{DisplayName, Email, ProfileChange};
+use crate::error::AccountsError;
+use service_kit::clock::now_ms;
+use service_kit::context::Role;
 use service_kit::db::{int, opt_text, text, Db, Migration, RowView, Rows};
 use service_kit::events::Address;
 use service_kit::ids::UserId;
-use spin_sdk::sqlite::Error;
 
-use crate::domain::Email;
+/// accounts' schema, oldest first. Emails are stored normalized (lower-case), so the
+/// unique index makes them unique case-insensitively.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users",
+        sql: "CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('customer', 'admin')),
+            shipping_address TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+    },
+    Migration {
+        version: 2,
+        name: "users listed oldest first",
+        sql: "CREATE INDEX users_by_creation ON users (created_at, id)",
+    },
+];
 
-/// accounts' schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "users",
-    sql: "CREATE TABLE users (
-        id TEXT PRIMARY KEY,
-        email TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('customer', 'admin')),
-        shipping_address TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL)",
-}];
-
-/// A user as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    pub id: String,
+/// A stored account (its password hash is read only by [`credentials`]).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub shipping_address: Option<Address>,
-    pub created_at: String,
-    pub updated_at: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, email, name, password_hash, role, shipping_address, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, role, shipping_address, created_at, updated_at";
 
-fn user(row: &RowView<'_>) -> User {
-    User {
-        id: row.text("id"),
+fn account(row: &RowView<'_>) -> Account {
+    Account {
+        id: UserId::parse(&row.text("id")).unwrap_or_default(),
         email: row.text("email"),
         name: row.text("name"),
-        role: row.text("role"),
+        role: Role::parse(&row.text("role")).unwrap_or(Role::Customer),
         shipping_address: row
             .opt_text("shipping_address")
             .and_then(|json| serde_json::from_str(&json).ok()),
-        created_at: rfc3339(row.int("created_at")),
-        updated_at: rfc3339(row.int("updated_at")),
+        created_at: row.int("created_at"),
+        updated_at: row.int("updated_at"),
     }
 }
 
 /// Opens the database, migrating it on first use.
-pub fn open() -> Result<Db, Error> {
-    Db::open("accounts", MIGRATIONS)
+pub fn open() -> Result<Db, AccountsError> {
+    Ok(Db::open("accounts", MIGRATIONS)?)
 }
 
-/// Inserts a user; `None` if the email is taken.
+/// Inserts an account; `None` if the email is taken (also when a concurrent insert won).
 pub fn insert(
     db: &Db,
     email: &Email,
-    name: &str,
-    hash: &str,
-    role: &str,
-) -> Result<Option<User>, Error> {
+    name: &DisplayName,
+    password_hash: &str,
+    role: Role,
+) -> Result<Option<Account>, AccountsError> {
     let now = now_ms();
     let inserted = db.query(
         &format!(
-            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
+            "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
         ),
         &[
             text(UserId::new().as_str()),
             text(email.as_str()),
-            text(name),
-            text(hash),
-            text(role),
+            text(name.as_str()),
+            text(password_hash),
+            text(role.as_str()),
             int(now),
             int(now),
         ],
     )?;
-    Ok(Rows::new(&inserted).first().map(|row| user(&row)))
+    Ok(Rows::new(&inserted).first().map(|row| account(&row)))
 }
 
-/// Whether a user with `email` exists.
-pub fn email_taken(db: &Db, email: &Email) -> Result<bool, Error> {
-    Ok(!db
-        .query(
-            "SELECT 1 FROM users WHERE email = ?",
-            &[text(email.as_str())],
-        )?
-        .rows
-        .is_empty())
+/// Whether an account with `email` exists.
+pub fn exists(db: &Db, email: &Email) -> Result<bool, AccountsError> {
+    let found = db.query(
+        "SELECT 1 FROM users WHERE email = ?",
+        &[text(email.as_str())],
+    )?;
+    Ok(!found.rows.is_empty())
 }
 
-/// The user with `email` and their password hash.
-pub fn by_email(db: &Db, email: &Email) -> Result<Option<(User, String)>, Error> {
+/// The account with `email` and its password hash.
+pub fn credentials(db: &Db, email: &Email) -> Result<Option<(Account, String)>, AccountsError> {
     let result = db.query(
-        &format!("SELECT {COLUMNS} FROM users WHERE email = ?"),
+        &format!("SELECT {COLUMNS}, password_hash FROM users WHERE email = ?"),
         &[text(email.as_str())],
     )?;
     Ok(Rows::new(&result)
         .first()
-        .map(|row| (user(&row), row.text("password_hash"))))
+        .map(|row| (account(&row), row.text("password_hash"))))
 }
 
-/// The user `id`.
-pub fn by_id(db: &Db, id: &UserId) -> Result<Option<User>, Error> {
+/// The account `id`.
+pub fn find(db: &Db, id: &UserId) -> Result<Option<Account>, AccountsError> {
     let result = db.query(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),
         &[text(id.as_str())],
     )?;
-    Ok(Rows::new(&result).first().map(|row| user(&row)))
+    Ok(Rows::new(&result).first().map(|row| account(&row)))
 }
 
-/// Changes the name and/or shipping address of user `id`.
+/// Applies `change` to account `id`; `None` if there is no such account.
 pub fn update_profile(
     db: &Db,
     id: &UserId,
-    name: Option<&str>,
-    address: Option<Option<&Address>>,
-) -> Result<Option<User>, Error> {
-    let address_json = address.map(|a| a.map(|a| serde_json::to_string(a).unwrap_or_default()));
+    change: &ProfileChange,
+) -> Result<Option<Account>, AccountsError> {
+    let address = change
+        .shipping_address
+        .as_ref()
+        .map(|address| address.as_ref().and_then(|a| serde_json::to_string(a).ok()));
     let result = db.query(
         &format!(
             "UPDATE users SET name = COALESCE(?, name),
@@ -132,27 +141,27 @@ pub fn update_profile(
              WHERE id = ? RETURNING {COLUMNS}"
         ),
         &[
-            opt_text(name),
-            int(i64::from(address_json.is_some())),
-            opt_text(address_json.flatten()),
+            opt_text(change.name.as_ref().map(DisplayName::as_str)),
+            int(i64::from(address.is_some())),
+            opt_text(address.flatten()),
             int(now_ms()),
             text(id.as_str()),
         ],
     )?;
-    Ok(Rows::new(&result).first().map(|row| user(&row)))
+    Ok(Rows::new(&result).first().map(|row| account(&row)))
 }
 
-/// One page of users, oldest first, and the total.
-pub fn list(db: &Db, page: u32, page_size: u32) -> Result<(Vec<User>, i64), Error> {
+/// Page `page` (from 1) of `page_size` accounts, oldest first, and how many there are.
+pub fn list(db: &Db, page: u32, page_size: u32) -> Result<(Vec<Account>, i64), AccountsError> {
     let result = db.query(
-        &format!("SELECT {COLUMNS} FROM users ORDER BY created_at, email LIMIT ? OFFSET ?"),
+        &format!("SELECT {COLUMNS} FROM users ORDER BY created_at, id LIMIT ? OFFSET ?"),
         &[
-            int(i64::from(page_size)),
+            int(page_size),
             int(i64::from(page - 1) * i64::from(page_size)),
         ],
     )?;
-    let users = Rows::new(&result).iter().map(|row| user(&row)).collect();
+    let accounts = Rows::new(&result).iter().map(|row| account(&row)).collect();
     let total = db.query("SELECT COUNT(*) AS n FROM users", &[])?;
     let total = Rows::new(&total).first().map_or(0, |row| row.int("n"));
-    Ok((users, total))
+    Ok((accounts, total))
 }

@@ -1,24 +1,28 @@
 //! Checkout: the caller's cart becomes an order, priced by the catalog now, recorded with its
-//! `OrderCreated` event in one transaction.
+//! history, its Idempotency-Key and its `OrderCreated` event in one transaction.
 
 use serde::Deserialize;
 use service_kit::context::{Caller, RequestContext};
+use service_kit::db::Db;
 use service_kit::events::{OrderCreated, OrderLine};
 use service_kit::http::call_json;
 use service_kit::ids::{OrderId, ProductId};
-use service_kit::money::{Currency, Money};
+use service_kit::messaging::Messaging;
+use service_kit::money::Money;
 use service_kit::outbox;
-use sha2::{Digest, Sha256};
 use spin_sdk::http::Method;
 
-use crate::domain::Checkout;
+use crate::domain::{self, Checkout, IdempotencyKey};
 use crate::error::OrdersError;
 use crate::repository::{self, NewOrder, Order};
 use crate::SERVICE;
 
 const CART: &str = "http://cart.spin.internal";
 const CATALOG: &str = "http://catalog.spin.internal";
+/// The most ids catalog looks up at once.
+const LOOKUP_LIMIT: usize = 100;
 
+/// The cart as cart shows it; only what was chosen counts, never its prices.
 #[derive(Deserialize)]
 struct Cart {
     items: Vec<CartItem>,
@@ -31,19 +35,19 @@ struct CartItem {
 }
 
 #[derive(Deserialize)]
-struct CatalogProduct {
+struct Lookup {
+    items: Vec<Product>,
+}
+
+#[derive(Deserialize)]
+struct Product {
     id: ProductId,
     sku: String,
     name: String,
     price: Money,
 }
 
-#[derive(Deserialize)]
-struct Lookup {
-    items: Vec<CatalogProduct>,
-}
-
-/// What happened to a checkout.
+/// What a checkout did.
 pub enum Outcome {
     /// A new order.
     Created(Order),
@@ -51,129 +55,138 @@ pub enum Outcome {
     Replayed(Order),
 }
 
-/// Turns the caller's cart into an order (see the module docs). With an `idempotency_key`,
-/// a repeat of the same checkout returns the first order, even when both run at once.
-pub fn checkout(
-    context: &RequestContext,
-    caller: &Caller,
-    request: &Checkout,
-    idempotency_key: Option<&str>,
-) -> Result<Outcome, OrdersError> {
-    let db = repository::open()?;
-    let fingerprint = fingerprint(request);
-    let replay = |db: &service_kit::db::Db| -> Result<Option<Outcome>, OrdersError> {
-        let Some(key) = idempotency_key else {
-            return Ok(None);
-        };
-        match repository::find_by_key(db, &caller.user_id, key)? {
-            Some(order) if order.fingerprint.as_deref() == Some(fingerprint.as_str()) => {
-                Ok(Some(Outcome::Replayed(order)))
-            }
-            Some(_) => Err(OrdersError::KeyReused),
-            None => Ok(None),
-        }
-    };
-    if let Some(outcome) = replay(&db)? {
-        return Ok(outcome);
+/// One checkout by `caller`.
+pub struct Request<'a> {
+    pub context: &'a RequestContext,
+    pub caller: &'a Caller,
+    pub checkout: &'a Checkout,
+    pub idempotency_key: Option<&'a IdempotencyKey>,
+}
+
+/// Turns the caller's cart into an order, relays its event, then empties the cart (best
+/// effort: the order stands if that fails). With an Idempotency-Key, a repeat returns the
+/// first order, even when both run at once: the unique (user, key) index lets one insert
+/// win, and the others answer with its order.
+pub fn run(db: &Db, messaging: &Messaging, request: &Request<'_>) -> Result<Outcome, OrdersError> {
+    let fingerprint = request.checkout.fingerprint();
+    if let Some(order) = earlier(db, request, &fingerprint)? {
+        return Ok(Outcome::Replayed(order));
     }
-    let cart: Cart =
-        call_json(context, Method::Get, CART, "/cart", None)?.unwrap_or(Cart { items: Vec::new() });
+    let cart = fetch_cart(request.context)?;
     if cart.items.is_empty() {
-        // A concurrent twin of this request may have emptied the cart just now.
-        return replay(&db)?.ok_or(OrdersError::CartEmpty);
+        // A twin with the same key may have ordered the cart and emptied it just now.
+        return earlier(db, request, &fingerprint)?
+            .map(Outcome::Replayed)
+            .ok_or(OrdersError::CartEmpty);
     }
-    let lines = price(context, &cart)?;
-    let total = lines
-        .iter()
-        .try_fold(Money::zero(Currency::usd()), |sum, line| {
-            sum.plus(&line.line_total)
-        })
-        .map_err(|_| OrdersError::ProductGone("an item priced in another currency".into()))?;
+    let lines = price(request.context, &cart)?;
+    let total = domain::total(&lines)?;
+    let caller = request.caller;
     let order_id = OrderId::new();
+    let new_order = NewOrder {
+        id: &order_id,
+        user_id: &caller.user_id,
+        email: caller.email.as_deref(),
+        lines: &lines,
+        total: &total,
+        shipping_address: &request.checkout.shipping_address,
+        idempotency_key: request.idempotency_key,
+        fingerprint: &fingerprint,
+    };
     let event = OrderCreated {
         order_id: order_id.clone(),
         user_id: caller.user_id.clone(),
         email: caller.email.clone(),
         lines: lines.clone(),
         total: total.clone(),
-        card_token: request.payment.card_token.clone(),
-        shipping_address: request.shipping_address.clone(),
+        card_token: request.checkout.card_token.clone(),
+        shipping_address: request.checkout.shipping_address.clone(),
     };
-    // The order as recorded; events may move it on before this answer is sent.
-    let recorded = db.transaction(|db| {
-        let inserted = repository::insert(
-            db,
-            &NewOrder {
-                id: &order_id,
-                user_id: &caller.user_id,
-                email: caller.email.as_deref(),
-                lines: &lines,
-                total: &total,
-                shipping_address: &request.shipping_address,
-                idempotency_key,
-                fingerprint: &fingerprint,
-            },
-        )?;
-        if !inserted {
+    let created = db.transaction(|db| {
+        if !repository::insert(db, &new_order)? {
             return Ok(None);
         }
-        outbox::enqueue(db, SERVICE, &event, context.traceparent.as_deref())?;
-        Ok::<_, OrdersError>(repository::find(db, order_id.as_str())?)
+        outbox::enqueue(db, SERVICE, &event, request.context.traceparent.as_deref())?;
+        repository::find(db, &order_id)
     })?;
-    let Some(order) = recorded else {
-        return replay(&db)?.ok_or(OrdersError::CartEmpty);
+    let Some(order) = created else {
+        // A twin with the same key inserted first: answer with its order.
+        return earlier(db, request, &fingerprint)?
+            .map(Outcome::Replayed)
+            .ok_or_else(|| OrdersError::Internal("idempotency conflict without an order".into()));
     };
-    crate::after_change(&db);
-    // The order stands even if emptying the cart fails; the customer can empty it.
-    if let Err(error) = call_json::<serde_json::Value>(context, Method::Delete, CART, "/cart", None)
-    {
-        eprintln!("order {order_id}: emptying the cart failed: {error}");
+    if let Err(error) = messaging.relay(db) {
+        eprintln!("orders: relaying after order {order_id}: {error:?}");
     }
+    empty_cart(request.context, &order_id);
     Ok(Outcome::Created(order))
 }
 
-/// Prices every cart line with the catalog's current price.
+/// The order this caller made earlier with the request's Idempotency-Key; refused if that
+/// order was made from a different request.
+fn earlier(
+    db: &Db,
+    request: &Request<'_>,
+    fingerprint: &str,
+) -> Result<Option<Order>, OrdersError> {
+    let Some(key) = request.idempotency_key else {
+        return Ok(None);
+    };
+    match repository::find_by_key(db, &request.caller.user_id, key)? {
+        Some(order) if order.fingerprint.as_deref() == Some(fingerprint) => Ok(Some(order)),
+        Some(_) => Err(OrdersError::KeyReused),
+        None => Ok(None),
+    }
+}
+
+/// The caller's cart (cart sees the same caller: the context is forwarded).
+fn fetch_cart(context: &RequestContext) -> Result<Cart, OrdersError> {
+    let mut cart = call_json::<Cart>(context, Method::Get, CART, "/cart", None)?
+        .unwrap_or(Cart { items: Vec::new() });
+    cart.items.retain(|item| item.quantity > 0);
+    Ok(cart)
+}
+
+/// Prices every cart line with the catalog's current price; a product the catalog no longer
+/// has stops the checkout.
 fn price(context: &RequestContext, cart: &Cart) -> Result<Vec<OrderLine>, OrdersError> {
     let ids: Vec<&ProductId> = cart.items.iter().map(|item| &item.product_id).collect();
-    let body = serde_json::json!({ "ids": ids });
-    let products = call_json::<Lookup>(
-        context,
-        Method::Post,
-        CATALOG,
-        "/products/lookup",
-        Some(&body),
-    )?
-    .map(|lookup| lookup.items)
-    .unwrap_or_default();
+    let mut products = Vec::new();
+    for chunk in ids.chunks(LOOKUP_LIMIT) {
+        let body = serde_json::json!({ "ids": chunk });
+        if let Some(lookup) = call_json::<Lookup>(
+            context,
+            Method::Post,
+            CATALOG,
+            "/products/lookup",
+            Some(&body),
+        )? {
+            products.extend(lookup.items);
+        }
+    }
     cart.items
         .iter()
         .map(|item| {
             let product = products
                 .iter()
-                .find(|p| p.id == item.product_id)
-                .ok_or_else(|| OrdersError::ProductGone(format!("product {}", item.product_id)))?;
-            let line_total = product
-                .price
-                .times(item.quantity)
-                .map_err(|_| OrdersError::ProductGone(product.name.clone()))?;
+                .find(|product| product.id == item.product_id)
+                .ok_or_else(|| OrdersError::ProductGone(item.product_id.clone()))?;
             Ok(OrderLine {
                 product_id: product.id.clone(),
                 sku: product.sku.clone(),
                 name: product.name.clone(),
                 quantity: item.quantity,
+                line_total: domain::line_total(&product.price, item.quantity)?,
                 unit_price: product.price.clone(),
-                line_total,
             })
         })
         .collect()
 }
 
-/// A digest of what was asked for, to recognise a repeated request.
-fn fingerprint(request: &Checkout) -> String {
-    let canonical = serde_json::json!({
-        "shipping_address": request.shipping_address,
-        "card_token": request.payment.card_token,
-    });
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// Empties the caller's cart; a failure is logged, never raised.
+fn empty_cart(context: &RequestContext, order_id: &OrderId) {
+    if let Err(error) = call_json::<serde_json::Value>(context, Method::Delete, CART, "/cart", None)
+    {
+        eprintln!("orders: order {order_id} stands, but emptying the cart failed: {error}");
+    }
 }

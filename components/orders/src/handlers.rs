@@ -1,41 +1,53 @@
-//! orders' HTTP handlers.
+//! orders' HTTP handlers: who may do what, and the shape of each answer.
 
 use serde_json::json;
-use service_kit::context::RequestContext;
-use service_kit::http::{json, parse_json, Params, Query};
-use service_kit::ids::UserId;
+use service_kit::context::{Caller, RequestContext};
+use service_kit::db::Db;
+use service_kit::events::CancelReason;
+use service_kit::http::{self, parse_json, Params, Query};
+use service_kit::ids::{OrderId, UserId};
 use service_kit::messaging::Messaging;
 use service_kit::{FieldError, Problem};
 use spin_sdk::http::{Request, Response};
 
 use crate::checkout::{self, Outcome};
-use crate::domain::{check_idempotency_key, Checkout, Status};
+use crate::domain::{CheckoutRequest, IdempotencyKey};
 use crate::error::OrdersError;
+use crate::lifecycle::{self, Target};
 use crate::repository::{self, Order};
-use crate::{saga, SERVICE};
+use crate::{events, watchdog, SERVICE};
 
 type Handled = Result<Response, Problem>;
 
-/// `POST /orders`: 202 with the new order, or 200 with the one this Idempotency-Key made.
+/// `POST /orders` with an optional `Idempotency-Key`: 202 with the new order, or 200 with
+/// the order an earlier request with the same key made.
 pub fn checkout(request: &Request, context: &RequestContext, _: &Params) -> Handled {
     let caller = context.caller()?;
     let key = request
-        .header("idempotency-key")
-        .map(|value| value.as_str().unwrap_or("\u{0}").to_owned());
-    if let Some(key) = &key {
-        check_idempotency_key(key)?;
-    }
-    let body = parse_json::<Checkout>(request)?.validate()?;
-    let (status, order) = match checkout::checkout(context, caller, &body, key.as_deref())? {
+        .header(IdempotencyKey::HEADER)
+        .map(|value| IdempotencyKey::parse(value.as_bytes()))
+        .transpose()
+        .map_err(|error| OrdersError::Invalid(vec![error]))?;
+    let body = parse_json::<CheckoutRequest>(request)?
+        .validate()
+        .map_err(OrdersError::Invalid)?;
+    let request = checkout::Request {
+        context,
+        caller,
+        checkout: &body,
+        idempotency_key: key.as_ref(),
+    };
+    let (status, order) = match checkout::run(&repository::open()?, &messaging()?, &request)? {
         Outcome::Created(order) => (202, order),
         Outcome::Replayed(order) => (200, order),
     };
-    let mut response = json(status, &order);
+    let mut response = http::json(status, &order);
     response.set_header("location", format!("/orders/{}", order.id));
     Ok(response)
 }
 
-/// `GET /orders?page=&page_size=` (admins may add `user_id=`).
+/// `GET /orders?page=&page_size=`: the caller's orders, newest first; an admin may ask for
+/// one user's (`user_id=`) or, without it, everyone's.
 pub fn list(request: &Request, context: &RequestContext, _: &Params) -> Handled {
     let caller = context.caller()?;
     let query = Query::from_request(request);
@@ -46,79 +58,78 @@ pub fn list(request: &Request, context: &RequestContext, _: &Params) -> Handled 
             None
         })
     };
-    let page = take(query.parse_opt("page", "an integer of at least 1", |t| {
-        t.parse().ok().filter(|p| *p >= 1)
+    let page = take(query.parse_opt("page", "an integer of at least 1", |text| {
+        text.parse().ok().filter(|page| *page >= 1)
     }));
     let page_size = take(
-        query.parse_opt("page_size", "an integer from 1 to 100", |t| {
-            t.parse().ok().filter(|p| (1..=100).contains(p))
+        query.parse_opt("page_size", "an integer from 1 to 100", |text| {
+            text.parse().ok().filter(|size| (1..=100).contains(size))
         }),
     );
-    let user = match (caller.is_admin(), query.get("user_id")) {
-        (true, Some(id)) => match UserId::parse(id) {
-            Some(id) => Some(id),
-            None => {
-                errors.push(FieldError::new("user_id", "must be a user id (UUID)"));
+    let user = if caller.is_admin() {
+        query
+            .parse_opt("user_id", "a user id (UUID)", UserId::parse)
+            .unwrap_or_else(|error| {
+                errors.push(error);
                 None
-            }
-        },
-        (true, None) => None,
-        (false, _) => Some(caller.user_id.clone()),
+            })
+    } else {
+        Some(caller.user_id.clone())
     };
     if !errors.is_empty() {
-        return Err(Problem::validation(errors));
+        return Err(OrdersError::Invalid(errors).into());
     }
     let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(20));
-    let db = repository::open()?;
-    let (items, total) = repository::list(&db, user.as_ref().map(UserId::as_str), page, page_size)?;
-    Ok(json(
+    let (items, total) = repository::list(&repository::open()?, user.as_ref(), page, page_size)?;
+    Ok(http::json(
         200,
         &json!({ "items": items, "page": page, "page_size": page_size, "total": total }),
     ))
 }
 
-/// The order `:id` if the caller may see it (its owner or an admin); 404 otherwise.
-fn visible_order(context: &RequestContext, params: &Params) -> Result<Order, Problem> {
-    let caller = context.caller()?;
-    let id = params.get("id");
-    let db = repository::open()?;
-    match repository::find(&db, id)? {
-        Some(order) if caller.is_admin() || order.user_id == caller.user_id.as_str() => Ok(order),
-        _ => Err(OrdersError::NotFound(id.to_owned()).into()),
-    }
-}
-
-/// `GET /orders/:id`
+/// `GET /orders/:id` (its owner or an admin); nudges the order if it is stuck.
 pub fn show(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    Ok(json(200, &visible_order(context, params)?))
+    let db = repository::open()?;
+    let order = visible_order(&db, context.caller()?, params)?;
+    if let Err(error) = watchdog::check(&db, &order) {
+        eprintln!("orders: watchdog on order {}: {error:?}", order.id);
+    }
+    Ok(http::json(200, &order))
 }
 
-/// `POST /orders/:id/cancel` (the owner, while the order waits for payment).
+/// `POST /orders/:id/cancel` (its owner): only while it waits for payment.
 pub fn cancel(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    let order = visible_order(context, params)?;
+    let caller = context.caller()?;
     let db = repository::open()?;
-    let order = saga::cancel_by_customer(&db, &order, context.traceparent.as_deref())?;
-    Ok(json(200, &order))
+    let order = visible_order(&db, caller, params)?;
+    if order.user_id != caller.user_id {
+        return Err(OrdersError::NotOwner(order.id.to_string()).into());
+    }
+    let messaging = messaging()?;
+    let target = Target::Cancelled(CancelReason::Customer);
+    let order = change(&db, &order.id, target, context.traceparent.as_deref())?;
+    if let Err(error) = messaging.relay(&db) {
+        eprintln!(
+            "orders: relaying after cancelling order {}: {error:?}",
+            order.id
+        );
+    }
+    Ok(http::json(200, &order))
 }
 
 /// `POST /orders/:id/fulfil` (admin): a paid order has shipped.
 pub fn fulfil(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    context.admin()?;
-    let order = visible_order(context, params)?;
+    let admin = context.admin()?;
     let db = repository::open()?;
-    match repository::transition(&db, &order.id, Status::Fulfilled, None)? {
-        Some((order, true)) => Ok(json(200, &order)),
-        Some((order, false)) => Err(OrdersError::IllegalTransition {
-            current: order.status,
-            wanted: "fulfilled".into(),
-        }
-        .into()),
-        None => Err(OrdersError::NotFound(order.id).into()),
-    }
+    let order = visible_order(&db, admin, params)?;
+    Ok(http::json(
+        200,
+        &change(&db, &order.id, Target::Fulfilled, None)?,
+    ))
 }
 
 /// `GET /admin/dead-letters` (admin)
-pub fn list_dead_letters(_: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn dead_letters(_: &Request, context: &RequestContext, _: &Params) -> Handled {
     context.admin()?;
     messaging()?.dead_letters_response(&repository::open()?)
 }
@@ -126,9 +137,40 @@ pub fn list_dead_letters(_: &Request, context: &RequestContext, _: &Params) -> H
 /// `POST /admin/dead-letters/:id/replay` (admin)
 pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Handled {
     context.admin()?;
-    messaging()?.replay_response(&repository::open()?, params.get("id"), saga::handle)
+    messaging()?.replay_response(&repository::open()?, params.get("id"), events::handle)
 }
 
-fn messaging() -> Result<Messaging, Problem> {
-    Messaging::from_variables(SERVICE).map_err(Problem::internal)
+/// The order `:id` if `caller` may see it (its owner or an admin); 404 otherwise, also
+/// for an id that is not one.
+fn visible_order(db: &Db, caller: &Caller, params: &Params) -> Result<Order, OrdersError> {
+    let id = params.get("id");
+    let order = match OrderId::parse(id) {
+        Some(id) => repository::find(db, &id)?,
+        None => None,
+    };
+    order
+        .filter(|order| caller.is_admin() || order.user_id == caller.user_id)
+        .ok_or_else(|| OrdersError::NotFound(id.to_owned()))
+}
+
+/// Moves order `id` to `target` in a transaction; 409 if its status does not allow it.
+fn change(
+    db: &Db,
+    id: &OrderId,
+    target: Target,
+    traceparent: Option<&str>,
+) -> Result<Order, OrdersError> {
+    match db.transaction(|db| lifecycle::apply(db, id, target, traceparent))? {
+        Some(change) if change.moved => Ok(change.order),
+        Some(change) => Err(OrdersError::IllegalTransition {
+            from: change.order.status,
+            to: target.status(),
+        }),
+        None => Err(OrdersError::NotFound(id.to_string())),
+    }
+}
+
+/// This service's messaging, from its variables.
+pub fn messaging() -> Result<Messaging, OrdersError> {
+    Messaging::from_variables(SERVICE).map_err(OrdersError::Internal)
 }

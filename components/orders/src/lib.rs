@@ -1,4 +1,4 @@
-//! `orders`: checkout, the order's status machine, and the owner of the checkout saga.
+//! `orders`: checkout, the order's status machine, and the watchdog of the checkout saga.
 //!
 //! HTTP (private; the caller comes from the gateway's identity headers):
 //! `POST /orders` (`Idempotency-Key`), `GET /orders`, `GET /orders/:id`,
@@ -6,26 +6,25 @@
 //! `POST /admin/dead-letters/:id/replay`.
 //!
 //! Events: publishes `OrderCreated` and `OrderCancelled` on `wasmart.orders`; consumes
-//! `StockRejected`, `PaymentSucceeded` and `PaymentFailed`.
+//! `StockRejected`, `PaymentSucceeded` and `PaymentFailed` (Redis trigger on
+//! `wasmart.catalog`, `wasmart.payments` and the tick channel).
 
 mod checkout;
 mod domain;
 mod error;
+mod events;
 mod handlers;
+mod lifecycle;
 mod repository;
-mod saga;
+mod watchdog;
 
-use service_kit::db::Db;
 use service_kit::http::Router;
-use service_kit::messaging::{self, Messaging};
+use service_kit::messaging;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
 /// The producer and consumer name of this service.
 pub const SERVICE: &str = "orders";
-
-/// How often the watchdog looks while an order waits for payment.
-const WATCH_EVERY_MS: i64 = 2_000;
 
 #[http_component]
 fn handle_http(request: Request) -> Response {
@@ -35,43 +34,41 @@ fn handle_http(request: Request) -> Response {
         .route(Method::Get, "/orders/:id", handlers::show)
         .route(Method::Post, "/orders/:id/cancel", handlers::cancel)
         .route(Method::Post, "/orders/:id/fulfil", handlers::fulfil)
-        .route(
-            Method::Get,
-            "/admin/dead-letters",
-            handlers::list_dead_letters,
-        )
+        .route(Method::Get, "/admin/dead-letters", handlers::dead_letters)
         .route(
             Method::Post,
             "/admin/dead-letters/:id/replay",
             handlers::replay,
         )
         .handle(request);
-    if let Ok(db) = repository::open() {
-        after_change(&db);
+    if let Err(error) = after_request() {
+        eprintln!("orders: after a request: {error}");
     }
     response
 }
 
-/// Relays the outbox and runs the watchdog, and keeps the tick alive while an order waits
-/// for payment. Runs after every request and message: traffic alone keeps the saga moving.
-pub fn after_change(db: &Db) {
-    let Ok(messaging) = Messaging::from_variables(SERVICE) else {
-        return;
-    };
-    match saga::watch(db) {
-        Ok(true) => messaging.schedule_tick(WATCH_EVERY_MS),
-        Ok(false) => {}
-        Err(error) => eprintln!("watchdog: {error:?}"),
-    }
-    if let Err(error) = messaging.relay(db) {
-        eprintln!("relay: {error:?}");
-    }
+/// Every request relays the outbox and re-arms the watchdog's tick: traffic alone keeps the
+/// saga moving, even if Redis lost the tick.
+fn after_request() -> anyhow::Result<()> {
+    let messaging = handlers::messaging()?;
+    let db = repository::open().map_err(|error| anyhow::anyhow!("database: {error:?}"))?;
+    messaging
+        .relay(&db)
+        .map_err(|error| anyhow::anyhow!("relay: {error:?}"))?;
+    watchdog::keep_watching(&db, &messaging).map_err(|error| anyhow::anyhow!("watchdog: {error:?}"))
 }
 
+/// Events from catalog and payments, and this service's tick: the event is handled once
+/// (inbox) and the outbox relayed; then the watchdog looks for stuck orders.
 #[redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let (_, db) = messaging::receive(SERVICE, &message, repository::open, saga::handle)
+    let (messaging, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
         .map_err(anyhow::Error::msg)?;
-    after_change(&db);
-    Ok(())
+    let watch = || -> Result<(), spin_sdk::sqlite::Error> {
+        if watchdog::sweep(&db)? > 0 {
+            messaging.relay(&db)?;
+        }
+        watchdog::keep_watching(&db, &messaging)
+    };
+    watch().map_err(|error| anyhow::anyhow!("watchdog: {error:?}"))
 }
