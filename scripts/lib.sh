@@ -27,8 +27,10 @@ fixture_packages() {
   done
 }
 
-# `-p <name>` for every component under components/ (the folder name is the package name).
+# `-p <name>` for every component: the gateway, and each one under components/ (the folder
+# name is the package name).
 component_packages() {
+  printf -- '-p gateway '
   for dir in components/*/; do
     printf -- '-p %s ' "$(basename "$dir")"
   done

@@ -8,6 +8,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod events;
+mod gateway;
 mod isolation;
 mod notifications;
 mod orders;

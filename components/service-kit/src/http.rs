@@ -191,8 +191,13 @@ impl Params {
 /// A handler: the request, its context and path parameters in; a response or a problem out.
 pub type Handler = fn(&Request, &RequestContext, &Params) -> Result<Response, Problem>;
 
+/// The liveness route every [`Router`] answers (`200 {"status":"up"}`): the gateway's
+/// health check probes it.
+pub const HEALTH_PATH: &str = "/health";
+
 /// Routes by method and path pattern (`/products/:id`); a path no pattern matches is a 404
-/// problem, a matched path with another method a 405 problem with `Allow`.
+/// problem, a matched path with another method a 405 problem with `Allow`. Every router
+/// also answers `GET` [`HEALTH_PATH`].
 #[derive(Default)]
 pub struct Router {
     routes: Vec<(Method, Vec<&'static str>, Handler)>,
@@ -215,6 +220,9 @@ impl Router {
     pub fn handle(&self, request: Request) -> Response {
         let context = RequestContext::from_request(&request);
         let path = path_info(&request);
+        if path == HEALTH_PATH && request.method() == &Method::Get {
+            return json(200, &serde_json::json!({ "status": "up" }));
+        }
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let mut allowed: Vec<String> = Vec::new();
         let mut outcome = None;
@@ -257,6 +265,13 @@ impl Router {
         }
         response
     }
+}
+
+/// Matches `path` against `pattern` (`/products/:id`), capturing its `:name` segments.
+pub fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
+    let pattern: Vec<&'static str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match_pattern(&pattern, &segments)
 }
 
 fn match_pattern(pattern: &[&'static str], segments: &[&str]) -> Option<Params> {
@@ -385,6 +400,13 @@ mod tests {
         assert_eq!(params.get("id"), "a b");
         assert!(match_pattern(&["products", ":id"], &["products"]).is_none());
         assert!(match_pattern(&["products"], &["orders"]).is_none());
+        assert_eq!(
+            match_path("/orders/:id/cancel", "/orders/7/cancel")
+                .unwrap()
+                .get("id"),
+            "7"
+        );
+        assert!(match_path("/orders/:id/cancel", "/orders/7").is_none());
     }
 
     #[test]
