@@ -1,0 +1,135 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  BASE_URL,
+  checkout,
+  isAllowed,
+  launch,
+  newContext,
+  orderStatus,
+  recorded,
+  register,
+  searchAndAddToCart,
+  signIn,
+  uniqueEmail,
+  watch,
+} from './harness';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function withPage<T>(fn: (page: Page, log: string[]) => Promise<T>): Promise<T> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const log = watch(page);
+  try {
+    return await fn(page, log);
+  } catch (e) {
+    console.error(`page ${page.url()}\n${log.join('\n')}`);
+    throw e;
+  } finally {
+    await context.close();
+  }
+}
+
+describe(`Wasmart at ${BASE_URL}`, () => {
+  it('home page renders the featured products', async () => {
+    await withPage(async (page) => {
+      // Stamp, inside the page, the moment the featured list first enters the DOM (ms since navigation start).
+      await page.addInitScript(() => {
+        const w = window as unknown as { __featuredAt?: number };
+        const check = () => {
+          if (w.__featuredAt === undefined && document.querySelector('[data-testid="featured-list"] [data-testid="product-card"]')) {
+            w.__featuredAt = performance.now();
+          }
+        };
+        new MutationObserver(check).observe(document, { childList: true, subtree: true });
+      });
+      const started = Date.now();
+      await page.goto('/');
+      const featured = page.getByTestId('featured-list');
+      await featured.waitFor();
+      const wall = Date.now() - started;
+      const ms = await page.evaluate(() => (window as unknown as { __featuredAt?: number }).__featuredAt);
+      expect(ms).toBeTypeOf('number');
+      console.log(`home first render: ${Math.round(ms!)} ms`);
+      console.log(`(wall clock from goto until seen by the test: ${wall} ms)`);
+      expect(await featured.getByTestId('product-card').count()).toBeGreaterThan(0);
+      expect(await page.locator('main').count()).toBe(1);
+      expect(await page.locator('main').getAttribute('data-testid')).toBe('page-home');
+    });
+  });
+
+  let email = '';
+  const password = 'e2e-password-123';
+
+  it('a new user registers, searches, buys with tok_visa and sees it paid without a reload', async () => {
+    await withPage(async (page) => {
+      email = uniqueEmail();
+      await register(page, 'E2E Shopper', email, password);
+      await searchAndAddToCart(page);
+      await checkout(page, 'tok_visa');
+      // Mark the document: a reload would lose this.
+      await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+      await page.locator('h1 [data-testid=order-status][data-status=paid]').waitFor({ timeout: 30_000 });
+      expect(await orderStatus(page)).toBe('paid');
+      expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+      // The payment notification shows up as an unread badge in the header.
+      const badge = page.getByTestId('unread-badge');
+      await badge.waitFor({ timeout: 30_000 });
+      expect(Number(await badge.textContent())).toBeGreaterThan(0);
+    });
+  });
+
+  it('a declined card ends as payment_failed', async () => {
+    await withPage(async (page) => {
+      if (!email) {
+        email = uniqueEmail();
+        await register(page, 'E2E Shopper', email, password);
+      } else {
+        await signIn(page, email, password);
+      }
+      await searchAndAddToCart(page);
+      await checkout(page, 'tok_chargeDeclined');
+      await page.locator('h1 [data-testid=order-status][data-status=payment_failed]').waitFor({ timeout: 30_000 });
+      await expect(page.getByRole('alert').filter({ hasText: 'The payment failed' }).count()).resolves.toBe(1);
+    });
+  });
+
+  it.skipIf(!ADMIN_PASSWORD)('an admin sees every service on the ops dashboard', async () => {
+    await withPage(async (page) => {
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.goto('/admin/ops');
+      await page.getByTestId('page-ops').waitFor();
+      const services = page.getByTestId('service');
+      await services.first().waitFor();
+      const names = await services.evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
+      expect(names.sort()).toEqual(['accounts', 'cart', 'catalog', 'gateway', 'notifications', 'orders', 'payments']);
+      for (const s of await services.all()) {
+        expect(await s.getByTestId('latency').textContent()).toMatch(/^\d+ ms$/);
+      }
+      // It refreshes by itself (every 2 s).
+      const healthCalls = () => recorded.filter((r) => r.url.endsWith('/api/v1/health')).length;
+      const before = healthCalls();
+      await page.waitForTimeout(4500);
+      expect(healthCalls()).toBeGreaterThan(before);
+    });
+  });
+
+  it('every request went to same-origin /api/v1/... or the app’s own files', () => {
+    expect(recorded.length).toBeGreaterThan(10);
+    const api = recorded.filter((r) => new URL(r.url).pathname.startsWith('/api/v1/'));
+    expect(api.length).toBeGreaterThan(5);
+    const offenders = recorded.filter((r) => !isAllowed(r)).map((r) => `${r.method} ${r.url} (${r.type}, from ${r.page})`);
+    expect(offenders).toEqual([]);
+  });
+});
