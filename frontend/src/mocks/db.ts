@@ -33,7 +33,8 @@ let seq = 0;
 export function uuid(): string {
   seq += 1;
   const hex = seq.toString(16).padStart(12, '0');
-  return `00000000-0000-4000-8000-${hex}`;
+  const head = ((seq * 2654435761) >>> 0).toString(16).padStart(8, '0');
+  return `${head}-0000-4000-8000-${hex}`;
 }
 
 const CATEGORIES: [string, string, string][] = [
@@ -146,4 +147,16 @@ export function cartFor(userId: string): Cart {
     total: { amount: available.reduce((s, i) => s + (i.line_total?.amount ?? 0), 0), currency: 'USD' },
     item_count: available.reduce((s, i) => s + i.quantity, 0),
   };
+}
+
+/** Serialises the db (for `dev:mock`, which keeps it in sessionStorage across reloads). */
+export function snapshotDb(): string {
+  return JSON.stringify({ ...db, carts: [...db.carts], seq });
+}
+
+export function restoreDb(json: string): void {
+  const saved = JSON.parse(json) as Omit<Db, 'carts'> & { carts: [string, { product_id: string; quantity: number }[]][]; seq: number };
+  const { carts, seq: savedSeq, ...rest } = saved;
+  Object.assign(db, rest, { carts: new Map(carts) });
+  seq = savedSeq;
 }

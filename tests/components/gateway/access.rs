@@ -107,6 +107,34 @@ async fn identity_headers_from_clients_never_reach_a_service() {
         me = me.header(name, value);
     }
     assert_eq!(me.send().await.json()["id"], ada.user_id.as_str());
+
+    // Were a forged role to reach orders, an "admin" listing would show everyone's orders.
+    let bob = api.customer().await;
+    let product = api.products(1).await.remove(0);
+    api.request(
+        "PUT",
+        &format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap()),
+    )
+    .token(&bob.token)
+    .json(json!({"quantity": 1}))
+    .send()
+    .await;
+    let placed = api
+        .post("/api/v1/orders")
+        .token(&bob.token)
+        .json(checkout_body("tok_visa"))
+        .send()
+        .await;
+    assert_eq!(placed.status, 202, "{}", placed.text());
+    let mut listing = api.get("/api/v1/orders").token(&ada.token);
+    for (name, value) in forged {
+        listing = listing.header(name, value);
+    }
+    let listing = listing.send().await.json();
+    assert_eq!(
+        listing["total"], 0,
+        "ada sees only her own orders: {listing}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
