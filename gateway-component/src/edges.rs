@@ -54,15 +54,8 @@ pub fn check_body(request: &Request, json_body: bool) -> Result<(), GatewayError
             limit: MAX_BODY_BYTES,
         });
     }
-    if json_body && !request.body().is_empty() {
-        let content_type = request
-            .header("content-type")
-            .and_then(|value| value.as_str())
-            .unwrap_or_default();
-        let media_type = content_type.split(';').next().unwrap_or_default().trim();
-        if !media_type.eq_ignore_ascii_case("application/json") {
-            return Err(GatewayError::UnsupportedMediaType);
-        }
+    if json_body && !request.body().is_empty() && !service_kit::http::declares_json(request) {
+        return Err(GatewayError::UnsupportedMediaType);
     }
     Ok(())
 }

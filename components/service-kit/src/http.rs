@@ -28,12 +28,7 @@ pub fn no_content() -> Response {
 /// Parses a JSON request body into `T`: 415 unless `content-type` is JSON, 413 when too
 /// large, 400 naming the offending field when the shape or a value is wrong.
 pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
-    let content_type = request
-        .header("content-type")
-        .and_then(|value| value.as_str())
-        .unwrap_or_default();
-    let media_type = content_type.split(';').next().unwrap_or_default().trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
+    if !declares_json(request) {
         return Err(Problem::unsupported_media_type(
             "Send the body as application/json.",
         ));
@@ -44,6 +39,16 @@ pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> 
         )));
     }
     parse_json_bytes(request.body())
+}
+
+/// Whether the request's `content-type` is `application/json` (parameters aside).
+pub fn declares_json(request: &Request) -> bool {
+    let content_type = request
+        .header("content-type")
+        .and_then(|value| value.as_str())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    media_type.eq_ignore_ascii_case("application/json")
 }
 
 /// Parses JSON bytes into `T`, naming the offending field on failure.

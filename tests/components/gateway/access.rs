@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::json;
 use service_kit::token::{self, Claims};
 
 use super::client::{Api, Session};
-use crate::support::{assert_problem, checkout_body, eventually, JWT_SIGNING_KEY};
+use crate::support::{assert_problem, eventually, JWT_SIGNING_KEY};
 
 fn claims(session: &Session, role: &str, exp: i64) -> Claims {
     Claims {
@@ -111,21 +110,8 @@ async fn identity_headers_from_clients_never_reach_a_service() {
     // Were a forged role to reach orders, an "admin" listing would show everyone's orders.
     let bob = api.customer().await;
     let product = api.products(1).await.remove(0);
-    api.request(
-        "PUT",
-        &format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap()),
-    )
-    .token(&bob.token)
-    .json(json!({"quantity": 1}))
-    .send()
-    .await;
-    let placed = api
-        .post("/api/v1/orders")
-        .token(&bob.token)
-        .json(checkout_body("tok_visa"))
-        .send()
-        .await;
-    assert_eq!(placed.status, 202, "{}", placed.text());
+    api.put_in_cart(&bob, &product, 1).await;
+    api.place_order(&bob, "tok_visa").await;
     let mut listing = api.get("/api/v1/orders").token(&ada.token);
     for (name, value) in forged {
         listing = listing.header(name, value);
@@ -144,13 +130,7 @@ async fn customers_never_see_each_others_carts_orders_or_notifications() {
     let bob = api.customer().await;
     let product = api.products(1).await.remove(0);
     let item = format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap());
-    let put = api
-        .request("PUT", &item)
-        .token(&ada.token)
-        .json(json!({"quantity": 2}))
-        .send()
-        .await;
-    assert_eq!(put.status, 200, "{}", put.text());
+    api.put_in_cart(&ada, &product, 2).await;
     assert_eq!(
         api.get("/api/v1/cart")
             .token(&bob.token)
@@ -170,14 +150,10 @@ async fn customers_never_see_each_others_carts_orders_or_notifications() {
         2
     );
 
-    let placed = api
-        .post("/api/v1/orders")
-        .token(&ada.token)
-        .json(checkout_body("tok_visa"))
-        .send()
-        .await;
-    assert_eq!(placed.status, 202, "{}", placed.text());
-    let order_id = placed.json()["id"].as_str().unwrap().to_owned();
+    let order_id = api.place_order(&ada, "tok_visa").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let order = format!("/api/v1/orders/{order_id}");
     assert_problem(&api.get(&order).token(&bob.token).send().await, 404);
     assert_problem(

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::contract;
-use crate::support::{Shop, ShopOptions, TestResponse, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{checkout_body, Shop, ShopOptions, TestResponse, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// The whole application, reached only through `/api/v1`.
 pub struct Api {
@@ -89,6 +89,44 @@ impl Api {
             user_id: me.json()["id"].as_str().unwrap().to_owned(),
             email: email.to_owned(),
         }
+    }
+
+    /// Puts `quantity` units of `product` in the session's cart; returns the priced cart.
+    pub async fn put_in_cart(&self, session: &Session, product: &Value, quantity: u32) -> Value {
+        let path = format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap());
+        let response = self
+            .request("PUT", &path)
+            .token(&session.token)
+            .json(json!({ "quantity": quantity }))
+            .send()
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()
+    }
+
+    /// Checks out the session's cart paying with `card_token`; returns the accepted order.
+    pub async fn place_order(&self, session: &Session, card_token: &str) -> Value {
+        let response = self
+            .post("/api/v1/orders")
+            .token(&session.token)
+            .json(checkout_body(card_token))
+            .send()
+            .await;
+        assert_eq!(response.status, 202, "{}", response.text());
+        response.json()
+    }
+
+    /// `GET /api/v1/health`, and its entry for the service `name`.
+    pub async fn health_of(&self, name: &str) -> (Value, Value) {
+        let health = self.get("/api/v1/health").send().await.json();
+        let service = health["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|service| service["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {health}"))
+            .clone();
+        (health, service)
     }
 
     /// The first `count` products of the catalog's first page.

@@ -35,14 +35,7 @@ async fn request_ids_are_kept_or_made_and_trace_context_reaches_the_events() {
     // A client's trace continues through the gateway and orders into the event it publishes.
     let ada = api.customer().await;
     let product = api.products(1).await.remove(0);
-    api.request(
-        "PUT",
-        &format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap()),
-    )
-    .token(&ada.token)
-    .json(json!({"quantity": 1}))
-    .send()
-    .await;
+    api.put_in_cart(&ada, &product, 1).await;
     let mut events = api.shop.redis.subscribe("wasmart.orders").await.unwrap();
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let placed = api

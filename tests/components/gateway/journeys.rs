@@ -18,18 +18,6 @@ async fn wait_for_status(api: &Api, session: &Session, id: &str, status: &str) -
     reached.unwrap_or_else(|| panic!("order {id} never became {status}"))
 }
 
-async fn put_in_cart(api: &Api, session: &Session, product: &Value, quantity: u32) -> Value {
-    let path = format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap());
-    let response = api
-        .request("PUT", &path)
-        .token(&session.token)
-        .json(json!({ "quantity": quantity }))
-        .send()
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    response.json()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
     let api = Api::start().await;
@@ -142,9 +130,9 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
 
     // Fill the cart, change a quantity, take a product out.
     let products = api.products(3).await;
-    put_in_cart(&api, &ada, &products[0], 1).await;
-    put_in_cart(&api, &ada, &products[1], 3).await;
-    put_in_cart(&api, &ada, &products[0], 2).await;
+    api.put_in_cart(&ada, &products[0], 1).await;
+    api.put_in_cart(&ada, &products[1], 3).await;
+    api.put_in_cart(&ada, &products[0], 2).await;
     let removed = api
         .request(
             "DELETE",
@@ -236,16 +224,10 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
         .send()
         .await;
     assert_problem(&cancel, 409);
-    put_in_cart(&api, &ada, &products[2], 1).await;
-    let declined = api
-        .post("/api/v1/orders")
-        .token(&ada.token)
-        .json(checkout_body("tok_chargeDeclined"))
-        .send()
-        .await;
-    assert_eq!(declined.status, 202, "{}", declined.text());
-    let declined_id = declined.json()["id"].as_str().unwrap().to_owned();
-    wait_for_status(&api, &ada, &declined_id, "payment_failed").await;
+    api.put_in_cart(&ada, &products[2], 1).await;
+    let declined = api.place_order(&ada, "tok_chargeDeclined").await;
+    let declined_id = declined["id"].as_str().unwrap();
+    wait_for_status(&api, &ada, declined_id, "payment_failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,22 +283,10 @@ async fn an_admin_manages_products_and_fulfils_orders() {
     );
 
     // A customer buys it; the admin fulfils the paid order (a customer may not).
-    let put = api
-        .request("PUT", &format!("/api/v1/cart/items/{id}"))
-        .token(&customer.token)
-        .json(json!({"quantity": 1}))
-        .send()
-        .await;
-    assert_eq!(put.status, 200, "{}", put.text());
-    let placed = api
-        .post("/api/v1/orders")
-        .token(&customer.token)
-        .json(checkout_body("tok_visa"))
-        .send()
-        .await;
-    assert_eq!(placed.status, 202, "{}", placed.text());
-    let order_id = placed.json()["id"].as_str().unwrap().to_owned();
-    wait_for_status(&api, &customer, &order_id, "paid").await;
+    api.put_in_cart(&customer, &json!({ "id": id }), 1).await;
+    let order = api.place_order(&customer, "tok_visa").await;
+    let order_id = order["id"].as_str().unwrap();
+    wait_for_status(&api, &customer, order_id, "paid").await;
     let fulfil = format!("/api/v1/orders/{order_id}/fulfil");
     assert_problem(&api.post(&fulfil).token(&customer.token).send().await, 403);
     let fulfilled = api.post(&fulfil).token(&admin.token).send().await;

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::client::Api;
-use crate::support::{assert_problem, checkout_body, ShopOptions};
+use crate::support::{assert_problem, ShopOptions};
 
 /// A stand-in for a service on loopback HTTP: answers every request after `delay`, with
 /// `statuses[n]` for the n-th request (the last one repeats) and `body`.
@@ -88,24 +88,9 @@ async fn with_payments_down_checkout_still_takes_orders_and_they_wait() {
     .await;
     let ada = api.customer().await;
     let product = api.products(1).await.remove(0);
-    let put = api
-        .request(
-            "PUT",
-            &format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap()),
-        )
-        .token(&ada.token)
-        .json(json!({"quantity": 1}))
-        .send()
-        .await;
-    assert_eq!(put.status, 200, "{}", put.text());
-    let placed = api
-        .post("/api/v1/orders")
-        .token(&ada.token)
-        .json(checkout_body("tok_visa"))
-        .send()
-        .await;
-    assert_eq!(placed.status, 202, "{}", placed.text());
-    let order = format!("/api/v1/orders/{}", placed.json()["id"].as_str().unwrap());
+    api.put_in_cart(&ada, &product, 1).await;
+    let placed = api.place_order(&ada, "tok_visa").await;
+    let order = format!("/api/v1/orders/{}", placed["id"].as_str().unwrap());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let waiting = api.get(&order).token(&ada.token).send().await.json();
     assert_eq!(waiting["status"], "pending_payment", "{waiting}");
@@ -118,14 +103,7 @@ async fn with_payments_down_checkout_still_takes_orders_and_they_wait() {
     assert_eq!(cancelled.status, 200, "{}", cancelled.text());
     assert_eq!(cancelled.json()["status"], "cancelled");
     // Health says which service is missing.
-    let health = api.get("/api/v1/health").send().await.json();
-    let payments = health["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "payments")
-        .unwrap()
-        .clone();
+    let (health, payments) = api.health_of("payments").await;
     assert_eq!(payments["status"], "down", "{health}");
     assert_eq!(health["status"], "degraded");
 }
@@ -191,14 +169,7 @@ async fn a_slow_catalog_times_out_within_its_deadline_and_orders_keeps_answering
         started.elapsed()
     );
     assert_eq!(slow.requests(), before, "an open circuit sends nothing");
-    let health = api.get("/api/v1/health").send().await.json();
-    let catalog = health["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "catalog")
-        .unwrap()
-        .clone();
+    let (_, catalog) = api.health_of("catalog").await;
     assert_eq!(catalog["status"], "down", "{catalog}");
     assert_eq!(catalog["circuit"], "open", "{catalog}");
 }
