@@ -35,3 +35,21 @@ component_packages() {
     printf -- '-p %s ' "$(basename "$dir")"
   done
 }
+
+require_npm() {
+  if ! command -v npm >/dev/null; then
+    echo "npm is not installed: the frontend needs Node.js 20.19 or newer with npm." >&2
+    echo "Install it from https://nodejs.org or your package manager (e.g. sudo apt-get install nodejs npm)." >&2
+    exit 1
+  fi
+}
+
+# The React app: its dependencies (again only when package-lock.json changed), then the
+# production build into frontend/dist that the `web` component serves.
+build_frontend() {
+  require_npm
+  if [[ ! frontend/node_modules/.package-lock.json -nt frontend/package-lock.json ]]; then
+    npm ci --prefix frontend --no-audit --no-fund
+  fi
+  npm run --prefix frontend --silent build
+}

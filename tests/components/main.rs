@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bad_input;
+mod browser;
 mod cart;
 mod catalog;
 mod checkout;

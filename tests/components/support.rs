@@ -65,10 +65,10 @@ impl Shop {
                 &format!("source = \"{}/", wasm_dir.display()),
             )
             .replace(
-                "files = [{ source = \"web\"",
+                "files = [{ source = \"frontend/dist\"",
                 &format!(
                     "files = [{{ source = \"{}\"",
-                    workspace_root().join("web").display()
+                    workspace_root().join("frontend/dist").display()
                 ),
             );
         let runtime_config = dir.path().join("runtime-config.toml");

@@ -145,5 +145,7 @@ async fn the_root_application_serves_its_home_page() {
     let shop = Shop::start().await;
     let home = shop.app.get("/").await.unwrap();
     assert_eq!(home.status, 200);
-    assert!(home.text().contains("<h1>Wasmart</h1>"), "{}", home.text());
+    let page = home.text();
+    assert!(page.contains(r#"<div id="root">"#), "{page}");
+    assert!(page.contains(r#"src="/assets/index-"#), "the built app, not a source page: {page}");
 }
