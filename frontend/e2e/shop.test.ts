@@ -105,7 +105,7 @@ describe(`Wasmart at ${BASE_URL}`, () => {
     });
   });
 
-  it.skipIf(!ADMIN_PASSWORD)('an admin sees every service on the ops dashboard', async () => {
+  it('an admin sees every service on the ops dashboard', async () => {
     await withPage(async (page) => {
       await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto('/admin/ops');
@@ -122,6 +122,36 @@ describe(`Wasmart at ${BASE_URL}`, () => {
       const before = healthCalls();
       await page.waitForTimeout(4500);
       expect(healthCalls()).toBeGreaterThan(before);
+    });
+  });
+
+  it('every page renders exactly one main landmark of its own', async () => {
+    const expectMain = async (page: Page, path: string, testId: string) => {
+      await page.goto(path);
+      await page.getByTestId(testId).waitFor();
+      expect(await page.locator('main').count(), path).toBe(1);
+      expect(await page.locator('main').getAttribute('data-testid'), path).toBe(testId);
+    };
+    await withPage(async (page) => {
+      await expectMain(page, '/signin', 'page-signin');
+      await expectMain(page, '/register', 'page-register');
+      await register(page, 'E2E Visitor', uniqueEmail(), 'e2e-password-123');
+      await expectMain(page, '/', 'page-home');
+      await expectMain(page, '/products', 'page-catalog');
+      await page.getByTestId('product-list').getByRole('link').first().click();
+      await page.getByTestId('page-product').waitFor();
+      expect(await page.locator('main').count()).toBe(1);
+      await expectMain(page, '/cart', 'page-cart');
+      await expectMain(page, '/checkout', 'page-checkout');
+      await expectMain(page, '/orders', 'page-orders');
+      await expectMain(page, '/account', 'page-account');
+      await expectMain(page, '/notifications', 'page-notifications');
+    });
+    await withPage(async (page) => {
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await expectMain(page, '/admin', 'page-admin-products');
+      await expectMain(page, '/admin/dead-letters', 'page-admin-dead-letters');
+      await expectMain(page, '/admin/ops', 'page-ops');
     });
   });
 

@@ -147,5 +147,8 @@ async fn the_root_application_serves_its_home_page() {
     assert_eq!(home.status, 200);
     let page = home.text();
     assert!(page.contains(r#"<div id="root">"#), "{page}");
-    assert!(page.contains(r#"src="/assets/index-"#), "the built app, not a source page: {page}");
+    assert!(
+        page.contains(r#"src="/assets/index-"#),
+        "the built app, not a source page: {page}"
+    );
 }
