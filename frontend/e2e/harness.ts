@@ -1,4 +1,6 @@
+import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 export const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? 'admin@wasmart.local';
@@ -37,6 +39,31 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
     recorded.push({ url: req.url(), type: req.resourceType(), method: req.method(), page: req.frame()?.url() ?? '' });
   });
   return context;
+}
+
+/** Where each test leaves a screenshot of its last page (gitignored). */
+const ARTIFACTS = new URL('../e2e-artifacts/', import.meta.url);
+
+/**
+ * Runs `fn` on a fresh page of a fresh context; leaves a screenshot named after the test in
+ * e2e-artifacts/, and prints the page's errors when `fn` fails.
+ */
+export async function pageOf<T>(browser: Browser, fn: (page: Page, log: string[]) => Promise<T>): Promise<T> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const log = watch(page);
+  try {
+    return await fn(page, log);
+  } catch (e) {
+    console.error(`page ${page.url()}\n${log.join('\n')}`);
+    throw e;
+  } finally {
+    const name = (expect.getState().currentTestName ?? 'page').replace(/[^A-Za-z0-9]+/g, '-').slice(0, 100);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true }).catch(() => undefined);
+    await context.close();
+  }
 }
 
 /** Collects console errors and failed API responses, to explain a failure. */

@@ -7,14 +7,13 @@ import {
   checkout,
   isAllowed,
   launch,
-  newContext,
+  pageOf,
   orderStatus,
   recorded,
   register,
   searchAndAddToCart,
   signIn,
   uniqueEmail,
-  watch,
 } from './harness';
 
 let browser: Browser;
@@ -26,20 +25,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function withPage<T>(fn: (page: Page, log: string[]) => Promise<T>): Promise<T> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const log = watch(page);
-  try {
-    return await fn(page, log);
-  } catch (e) {
-    console.error(`page ${page.url()}\n${log.join('\n')}`);
-    throw e;
-  } finally {
-    await context.close();
-  }
-}
+const withPage = <T>(fn: (page: Page, log: string[]) => Promise<T>) => pageOf(browser, fn);
 
 describe(`Wasmart at ${BASE_URL}`, () => {
   it('home page renders the featured products', async () => {
@@ -122,6 +108,36 @@ describe(`Wasmart at ${BASE_URL}`, () => {
       const before = healthCalls();
       await page.waitForTimeout(4500);
       expect(healthCalls()).toBeGreaterThan(before);
+    });
+  });
+
+  it('a wrong password is refused with a clear message, and the form stays usable', async () => {
+    await withPage(async (page) => {
+      await page.goto('/signin');
+      await page.getByLabel('Email').fill(ADMIN_EMAIL);
+      await page.getByLabel('Password').fill('not the password at all');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const banner = page.getByTestId('page-signin').getByRole('alert');
+      await banner.waitFor();
+      expect(await banner.textContent()).toContain('Wrong email or password.');
+      expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+      expect(await page.getByLabel('Email').inputValue()).toBe(ADMIN_EMAIL);
+    });
+  });
+
+  it('an admin edits a product and the catalogue shows the change', async () => {
+    await withPage(async (page) => {
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.goto('/admin');
+      const table = page.getByTestId('admin-product-table');
+      await table.waitFor();
+      await table.getByRole('button', { name: /^Edit / }).first().click();
+      const name = `E2E edited ${Date.now()}`;
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await table.getByText(name).waitFor();
+      await page.goto(`/products?q=${encodeURIComponent(name)}`);
+      await page.getByTestId('product-list').getByRole('link', { name }).first().waitFor();
     });
   });
 
