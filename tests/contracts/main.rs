@@ -1,6 +1,7 @@
 //! Contract tests: each built component imports only what its WIT world in `wit/` allows,
-//! and exports what its world requires.
+//! and exports what its world requires; and each stays small enough to ship.
 
+mod sizes;
 mod worlds;
 
 use std::path::{Path, PathBuf};
@@ -28,4 +29,17 @@ fn built(packages: &[&str]) -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
         .join("wasm32-wasip2")
         .join("release")
+}
+
+/// The component ids of the root `spin.toml`.
+fn components() -> Vec<String> {
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
+            .unwrap();
+    manifest["component"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use wit_parser::{Resolve, WorldItem};
 
-use crate::{built, workspace_root};
+use crate::{built, components, workspace_root};
 
 /// The interfaces a world imports (elaborated: with everything they use) and exports, as
 /// `namespace:package/interface@version` names.
@@ -69,19 +69,6 @@ fn violations(wasm: &Path, world: &World) -> Vec<String> {
             .map(|name| format!("does not export {name}")),
     );
     found
-}
-
-/// The component ids of the root `spin.toml`.
-fn components() -> Vec<String> {
-    let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-            .unwrap();
-    manifest["component"]
-        .as_table()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
 }
 
 #[test]
