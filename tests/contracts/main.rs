@@ -1,6 +1,7 @@
 //! Contract tests: each built component imports only what its WIT world in `wit/` allows,
 //! and exports what its world requires; and each stays small enough to ship.
 
+mod architecture;
 mod sizes;
 mod worlds;
 
