@@ -24,6 +24,7 @@ use crate::executor::{Component, ExecutionLimits, Executor, Grants, HostState, M
 use crate::manifest::{ComponentDecl, FileMount, Manifest, Route};
 use crate::observability::access_log::AccessLog;
 use crate::observability::component_log::ComponentLog;
+use crate::observability::metrics::Metrics;
 use crate::redis_server::PrivateRedis;
 use crate::runtime_config::{KeyValueBackend, RuntimeConfig};
 use crate::state_dir::StateDir;
@@ -44,6 +45,8 @@ pub struct AppOptions {
     /// `--component-id`: run only these components (and their triggers); empty runs all.
     pub component_ids: Vec<String>,
     pub listen: SocketAddr,
+    /// `--metrics-listen`: where to serve `GET /metrics` (Prometheus); off when `None`.
+    pub metrics_listen: Option<SocketAddr>,
     pub engine: EngineOptions,
     pub request_timeout: Duration,
     /// Echo component output to the console, prefixed with the component id.
@@ -61,6 +64,7 @@ impl AppOptions {
             env: Vec::new(),
             component_ids: Vec::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            metrics_listen: None,
             engine: EngineOptions::default(),
             request_timeout: Duration::from_secs(30),
             console_logs: true,
@@ -76,6 +80,7 @@ pub struct App {
     redis_subscriptions: Vec<RedisSubscription>,
     redis_addresses: Vec<String>,
     listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
     _ticker: EpochTicker,
 }
 
@@ -178,7 +183,8 @@ impl App {
             request_timeout: options.request_timeout,
             max_instances: options.engine.max_instances,
         };
-        let executor = Executor::new(engine, components, router, limits, access_log);
+        let metrics = Metrics::new(options.metrics_listen.is_some());
+        let executor = Executor::new(engine, components, router, limits, access_log, metrics);
         Ok(Self {
             manifest,
             state,
@@ -186,6 +192,7 @@ impl App {
             redis_subscriptions,
             redis_addresses,
             listen: options.listen,
+            metrics_listen: options.metrics_listen,
             _ticker: ticker,
         })
     }
@@ -223,6 +230,21 @@ impl App {
                 tracing::warn!("a Redis trigger is not subscribed yet; it keeps retrying");
             }
         }
+        let metrics_addr = match self.metrics_listen {
+            Some(address) => {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("listening for metrics on {address}"))?;
+                let bound = listener.local_addr()?;
+                tasks.push(tokio::spawn(crate::observability::metrics_server::serve(
+                    listener,
+                    self.executor.metrics().clone(),
+                    shutdown.clone(),
+                )));
+                Some(bound)
+            }
+            None => None,
+        };
         let server = tokio::spawn(crate::triggers::http::server::serve(
             listener,
             self.executor.clone(),
@@ -230,6 +252,7 @@ impl App {
         ));
         Ok(RunningApp {
             addr,
+            metrics_addr,
             executor: self.executor,
             state: self.state,
             shutdown,
@@ -244,6 +267,7 @@ impl App {
 /// An application serving requests.
 pub struct RunningApp {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     executor: Arc<Executor>,
     state: StateDir,
     shutdown: CancellationToken,
@@ -257,6 +281,16 @@ impl RunningApp {
     /// The address the HTTP trigger listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the metrics listener, if one was asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The metrics as `GET /metrics` renders them.
+    pub fn metrics_text(&self) -> String {
+        self.executor.metrics().render()
     }
 
     /// Sends `request` to component `id` the way service chaining does
@@ -285,7 +319,11 @@ impl RunningApp {
 
     /// `spin up`'s banner: the address and every public route.
     pub fn banner(&self) -> String {
-        let mut out = format!("Serving http://{}\nAvailable Routes:\n", self.addr);
+        let mut out = format!("Serving http://{}\n", self.addr);
+        if let Some(metrics) = self.metrics_addr {
+            out.push_str(&format!("Metrics at http://{metrics}/metrics\n"));
+        }
+        out.push_str("Available Routes:\n");
         for (route, component, wildcard) in self.executor.router().routes() {
             let path = route.strip_suffix("/...").unwrap_or(route);
             let path = if path.is_empty() { "/" } else { path };

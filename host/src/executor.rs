@@ -28,6 +28,7 @@ use crate::capabilities::outbound_redis::RedisConnections;
 use crate::capabilities::sqlite::SqliteDatabase;
 use crate::observability::access_log::{AccessLog, AccessRecord};
 use crate::observability::component_log::ComponentLog;
+use crate::observability::metrics::Metrics;
 use crate::triggers::http::headers;
 use crate::triggers::http::router::{RouteMatch, Router};
 
@@ -139,6 +140,7 @@ pub struct Executor {
     limits: ExecutionLimits,
     permits: tokio::sync::Semaphore,
     access_log: AccessLog,
+    metrics: Arc<Metrics>,
     listen_addr: OnceLock<SocketAddr>,
 }
 
@@ -167,6 +169,7 @@ impl Executor {
         router: Router,
         limits: ExecutionLimits,
         access_log: AccessLog,
+        metrics: Metrics,
     ) -> Arc<Self> {
         let permits = tokio::sync::Semaphore::new(limits.max_instances.max(1) as usize);
         Arc::new(Self {
@@ -177,8 +180,14 @@ impl Executor {
             limits,
             permits,
             access_log,
+            metrics: Arc::new(metrics),
             listen_addr: OnceLock::new(),
         })
+    }
+
+    /// What the host measures of the application (see `--metrics-listen`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The application's public routes.
@@ -264,11 +273,22 @@ impl Executor {
                     None,
                 ),
                 Some(route) => {
+                    let queued = self.metrics.queued();
                     let _permit = self.permits.acquire().await;
+                    drop(queued);
+                    let _running = self.metrics.running();
                     (self.run_matched(request, &route, client).await, Some(route))
                 }
             }
         };
+        if let Some(route) = &route {
+            self.metrics.record_request(
+                &route.component,
+                &route.raw_route,
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+        }
         self.access_log.record(&AccessRecord {
             ts: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -327,6 +347,14 @@ impl Executor {
 
     fn report(&self, component: &str, failure: &GuestFailure) {
         tracing::error!(component, "component failed: {failure}");
+        let kind = match failure {
+            GuestFailure::UnknownComponent(_) | GuestFailure::NoHandler(_) => "no_handler",
+            GuestFailure::Trap(_) => "trap",
+            GuestFailure::Timeout(_) => "timeout",
+            GuestFailure::NoResponse => "no_response",
+            GuestFailure::HandlerError => "handler_error",
+        };
+        self.metrics.record_failure(component, kind);
         if let Ok(c) = self.component(component) {
             c.log.host_note(&format!("request failed: {failure}"));
         }
@@ -360,9 +388,13 @@ impl Executor {
             .new_response_outparam(sender)
             .map_err(GuestFailure::Trap)?;
         let timeout = self.limits.request_timeout;
+        let metrics = self.metrics.clone();
+        let component_id = id.to_string();
         let task = tokio::spawn(async move {
             let run = async {
+                let instantiating = Instant::now();
                 let proxy = pre.instantiate_async(&mut store).await?;
+                metrics.record_instantiation(&component_id, instantiating.elapsed());
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, incoming, outparam)
@@ -424,7 +456,8 @@ impl Executor {
             client,
             &self.default_host(),
         );
-        Ok(match self.run_http(id, request).await {
+        let started = Instant::now();
+        let response = match self.run_http(id, request).await {
             Ok(response) => response,
             Err(failure) => {
                 self.report(id, &failure);
@@ -433,7 +466,10 @@ impl Executor {
                     "Internal Server Error",
                 )
             }
-        })
+        };
+        self.metrics
+            .record_request(id, "chained", response.status().as_u16(), started.elapsed());
+        Ok(response)
     }
 
     /// A self request: a relative URL routed through the application's own public routes.
@@ -497,11 +533,16 @@ impl Executor {
             .redis
             .clone()
             .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let queued = self.metrics.queued();
         let _permit = self.permits.acquire().await;
+        drop(queued);
+        let _running = self.metrics.running();
+        let started = Instant::now();
         let mut store = self.new_store(&component).map_err(GuestFailure::Trap)?;
         let timeout = self.limits.request_timeout;
         let run = async {
             let handler = pre.instantiate_async(&mut store).await?;
+            self.metrics.record_instantiation(id, started.elapsed());
             handler
                 .fermyon_spin_inbound_redis()
                 .call_handle_message(&mut store, payload)
@@ -516,6 +557,8 @@ impl Executor {
         if let Err(failure) = &outcome {
             self.report(id, failure);
         }
+        self.metrics
+            .record_event(id, outcome.is_ok(), started.elapsed());
         outcome
     }
 }

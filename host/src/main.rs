@@ -45,6 +45,9 @@ struct UpArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
+    /// Serve Prometheus metrics at http://ADDR/metrics (an admin address, off the public one).
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
     /// Build the components first.
     #[arg(long)]
     build: bool,
@@ -131,6 +134,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         env: args.env,
         component_ids: args.component_ids,
         listen: args.listen,
+        metrics_listen: args.metrics_listen,
         engine: EngineOptions {
             max_instances: args.max_instances,
             instance_memory_mb: args.instance_memory_mb,

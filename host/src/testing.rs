@@ -32,6 +32,8 @@ pub struct TestOptions {
     pub max_instances: Option<u32>,
     /// Memory cap per instance, in MiB.
     pub instance_memory_mb: Option<u64>,
+    /// Serve metrics on a free loopback port (like `--metrics-listen 127.0.0.1:0`).
+    pub metrics: bool,
 }
 
 /// A running application with its own temporary state dir.
@@ -79,6 +81,9 @@ impl TestApp {
             env: options.env,
             component_ids: options.component_ids,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: options
+                .metrics
+                .then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             engine: EngineOptions {
                 max_instances: options.max_instances.unwrap_or(32),
                 instance_memory_mb: options
@@ -260,6 +265,18 @@ impl TestApp {
     }
 
     /// `<state-dir>/logs/access.log`; waits briefly for the background writer.
+    /// The metrics listener's base URL, when [`TestOptions::metrics`] asked for one.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.running
+            .metrics_addr()
+            .map(|address| format!("http://{address}"))
+    }
+
+    /// The metrics as `GET /metrics` renders them (Prometheus text format).
+    pub fn metrics_text(&self) -> String {
+        self.running.metrics_text()
+    }
+
     pub fn access_log(&self) -> String {
         std::thread::sleep(Duration::from_millis(50));
         std::fs::read_to_string(self.running.state_dir().access_log()).unwrap_or_default()

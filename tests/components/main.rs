@@ -12,6 +12,7 @@ mod events;
 mod gateway;
 mod isolation;
 mod notifications;
+mod observability;
 mod orders;
 mod payments;
 mod support;

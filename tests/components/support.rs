@@ -93,6 +93,7 @@ impl Shop {
                 runtime_config: Some(runtime_config),
                 component_ids: options.components.iter().map(|c| c.to_string()).collect(),
                 max_instances: Some(64),
+                metrics: true,
                 ..Default::default()
             },
         )

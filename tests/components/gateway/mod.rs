@@ -3,7 +3,7 @@
 //! request and answer passes through. Every answer is checked against `docs/openapi.yaml`.
 
 mod access;
-mod client;
+pub mod client;
 mod contract;
 mod edges;
 mod journeys;

@@ -1,0 +1,166 @@
+//! The host measures every component with no code in it: request counts and latency by
+//! component and route, service chaining, instantiation, event deliveries; served in the
+//! Prometheus format on the metrics listener only, and scraped by a real Prometheus.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::gateway::client::Api;
+use crate::support::eventually;
+
+/// `GET url` over a plain TCP connection; returns the status and body (status 0 when
+/// nothing answers).
+async fn get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let Ok(mut stream) = tokio::net::TcpStream::connect(authority).await else {
+        return (0, String::new());
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of the series `name{labels}` in a Prometheus text exposition, if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_measures_every_component_on_the_metrics_listener_only() {
+    let api = Api::start().await;
+    let ada = api.customer().await;
+    let product = api.products(1).await.remove(0);
+    api.put_in_cart(&ada, &product, 1).await;
+    api.place_order(&ada, "tok_visa").await;
+    api.get("/api/v1/nowhere").send().await;
+    let metrics_url = api.shop.app.metrics_url().expect("a metrics listener");
+
+    let handled = r#"wasmart_event_deliveries_total{component="payments",outcome="handled"}"#;
+    let text = eventually(Duration::from_secs(5), || async {
+        let (status, text) = get(&format!("{metrics_url}/metrics")).await;
+        assert_eq!(status, 200);
+        sample(&text, handled).is_some().then_some(text)
+    })
+    .await
+    .expect("payments handled the order's event");
+    for series in [
+        r#"wasmart_http_requests_total{component="gateway",route="/api/v1/...",class="2xx"}"#,
+        r#"wasmart_http_requests_total{component="gateway",route="/api/v1/...",class="4xx"}"#,
+        r#"wasmart_http_requests_total{component="catalog",route="chained",class="2xx"}"#,
+        r#"wasmart_http_requests_total{component="orders",route="chained",class="2xx"}"#,
+        r#"wasmart_http_request_duration_seconds_count{component="gateway",route="/api/v1/..."}"#,
+        r#"wasmart_instantiation_duration_seconds_count{component="gateway"}"#,
+        handled,
+    ] {
+        let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+        assert!(value >= 1.0, "{series} = {value}");
+    }
+    assert_eq!(sample(&text, "wasmart_instances_queued"), Some(0.0));
+
+    let (status, _) = get(&format!("{metrics_url}/elsewhere")).await;
+    assert_eq!(status, 404);
+    let public = api.shop.app.get("/metrics").await.unwrap();
+    assert!(
+        !public.text().contains("wasmart_http_requests_total"),
+        "metrics leak on the public port"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_scrapes_the_host_and_sees_the_request_rate() {
+    let api = Api::start().await;
+    let metrics_url = api.shop.app.metrics_url().expect("a metrics listener");
+    let target = metrics_url.trim_start_matches("http://");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: wasmart\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut prometheus = tokio::process::Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting prometheus (apt-get install prometheus)");
+
+    let query = "http://127.0.0.1:{port}/api/v1/query?query=sum(rate(wasmart_http_requests_total%7Bcomponent%3D%22gateway%22%7D%5B10s%5D))";
+    let query = query.replace("{port}", &port.to_string());
+    let rate = eventually(Duration::from_secs(40), || async {
+        for _ in 0..5 {
+            api.get("/api/v1/categories").send().await;
+        }
+        let (status, body) = get(&query).await;
+        if status != 200 {
+            return None;
+        }
+        let answer: Value = serde_json::from_str(&body).ok()?;
+        let value = answer["data"]["result"][0]["value"][1]
+            .as_str()?
+            .parse::<f64>()
+            .ok()?;
+        (value > 0.0).then_some(value)
+    })
+    .await;
+    let targets = get(&format!("http://127.0.0.1:{port}/api/v1/targets"))
+        .await
+        .1;
+    prometheus.kill().await.ok();
+    let rate =
+        rate.unwrap_or_else(|| panic!("Prometheus never saw a request rate; targets: {targets}"));
+    assert!(rate > 0.0);
+    assert!(targets.contains(r#""health":"up""#), "{targets}");
+}
+
+#[test]
+fn the_committed_prometheus_config_and_alert_rules_are_valid() {
+    let dir = crate::workspace_root().join("deploy/observability");
+    for args in [
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "wasmart-rules.yml"],
+    ] {
+        let output = std::process::Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("running promtool (apt-get install prometheus)");
+        assert!(
+            output.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
