@@ -199,3 +199,23 @@ async fn a_product_removed_from_the_catalog_shows_as_unavailable() {
     assert_eq!(cart["total"]["amount"], 0);
     assert_eq!(cart["item_count"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cart_reaches_the_catalog_where_the_catalog_url_variable_says() {
+    // Nothing listens on this port: a cart that followed the variable cannot price anything,
+    // although the catalog component runs in the same app.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let shop = Shop::start_with(ShopOptions {
+        components: vec!["cart", "catalog"],
+        variables: vec![("catalog_url".into(), format!("http://127.0.0.1:{port}"))],
+    })
+    .await;
+    let (product, _) = two_products(&shop).await;
+    let user = User::customer();
+    let response = put(&shop, &user, product["id"].as_str().unwrap(), json!(1)).await;
+    assert_problem(&response, 503);
+}

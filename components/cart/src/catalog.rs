@@ -2,15 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use service_kit::context::RequestContext;
-use service_kit::http::{call_json, CallError};
+use service_kit::http::{call_json, upstream_url, CallError};
 use service_kit::ids::ProductId;
 use service_kit::money::{Currency, Money};
 use spin_sdk::http::Method;
 
 use crate::domain::StoredCart;
 use crate::error::CartError;
-
-const CATALOG: &str = "http://catalog.spin.internal";
 
 /// What catalog tells about a product (the fields a cart shows).
 #[derive(Debug, Clone, Deserialize)]
@@ -38,7 +36,7 @@ pub fn lookup(context: &RequestContext, ids: &[&ProductId]) -> Result<Products, 
     call_json::<Products>(
         context,
         Method::Post,
-        CATALOG,
+        &upstream_url("catalog"),
         "/products/lookup",
         Some(&body),
     )?

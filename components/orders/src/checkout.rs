@@ -5,7 +5,7 @@ use serde::Deserialize;
 use service_kit::context::{Caller, RequestContext};
 use service_kit::db::Db;
 use service_kit::events::{OrderCreated, OrderLine};
-use service_kit::http::call_json;
+use service_kit::http::{call_json, upstream_url};
 use service_kit::ids::{OrderId, ProductId};
 use service_kit::messaging::Messaging;
 use service_kit::money::Money;
@@ -17,8 +17,6 @@ use crate::error::OrdersError;
 use crate::repository::{self, NewOrder, Order};
 use crate::SERVICE;
 
-const CART: &str = "http://cart.spin.internal";
-const CATALOG: &str = "http://catalog.spin.internal";
 /// The most ids catalog looks up at once.
 const LOOKUP_LIMIT: usize = 100;
 
@@ -141,7 +139,7 @@ fn earlier(
 
 /// The caller's cart (cart sees the same caller: the context is forwarded).
 fn fetch_cart(context: &RequestContext) -> Result<Cart, OrdersError> {
-    let mut cart = call_json::<Cart>(context, Method::Get, CART, "/cart", None)?
+    let mut cart = call_json::<Cart>(context, Method::Get, &upstream_url("cart"), "/cart", None)?
         .unwrap_or(Cart { items: Vec::new() });
     cart.items.retain(|item| item.quantity > 0);
     Ok(cart)
@@ -157,7 +155,7 @@ fn price(context: &RequestContext, cart: &Cart) -> Result<Vec<OrderLine>, Orders
         if let Some(lookup) = call_json::<Lookup>(
             context,
             Method::Post,
-            CATALOG,
+            &upstream_url("catalog"),
             "/products/lookup",
             Some(&body),
         )? {
@@ -185,8 +183,13 @@ fn price(context: &RequestContext, cart: &Cart) -> Result<Vec<OrderLine>, Orders
 
 /// Empties the caller's cart; a failure is logged, never raised.
 fn empty_cart(context: &RequestContext, order_id: &OrderId) {
-    if let Err(error) = call_json::<serde_json::Value>(context, Method::Delete, CART, "/cart", None)
-    {
+    if let Err(error) = call_json::<serde_json::Value>(
+        context,
+        Method::Delete,
+        &upstream_url("cart"),
+        "/cart",
+        None,
+    ) {
         eprintln!("orders: order {order_id} stands, but emptying the cart failed: {error}");
     }
 }

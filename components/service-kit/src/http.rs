@@ -317,6 +317,15 @@ impl From<CallError> for Problem {
     }
 }
 
+/// The base URL of the service `name`: the component variable `<name>_url` when the
+/// manifest sets it (a service deployed elsewhere is then reached by changing a variable),
+/// else `http://<name>.spin.internal` (Spin service chaining within this app).
+pub fn upstream_url(name: &str) -> String {
+    spin_sdk::variables::get(&format!("{name}_url"))
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|_| format!("http://{name}.spin.internal"))
+}
+
 /// Calls another service by Spin service chaining (`base_url` is e.g.
 /// `http://catalog.spin.internal`), forwarding the request context, and parses its JSON
 /// answer. A 404 or a 204 is returned as `Ok(None)`.
