@@ -131,24 +131,10 @@ async fn customers_never_see_each_others_carts_orders_or_notifications() {
     let product = api.products(1).await.remove(0);
     let item = format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap());
     api.put_in_cart(&ada, &product, 2).await;
-    assert_eq!(
-        api.get("/api/v1/cart")
-            .token(&bob.token)
-            .send()
-            .await
-            .json()["item_count"],
-        0
-    );
+    assert_eq!(api.fetch("/api/v1/cart", &bob).await["item_count"], 0);
     // Bob's DELETE of the same product changes his cart only.
     api.request("DELETE", &item).token(&bob.token).send().await;
-    assert_eq!(
-        api.get("/api/v1/cart")
-            .token(&ada.token)
-            .send()
-            .await
-            .json()["item_count"],
-        2
-    );
+    assert_eq!(api.fetch("/api/v1/cart", &ada).await["item_count"], 2);
 
     let order_id = api.place_order(&ada, "tok_visa").await["id"]
         .as_str()
@@ -163,21 +149,11 @@ async fn customers_never_see_each_others_carts_orders_or_notifications() {
             .await,
         404,
     );
-    let bobs_orders = api
-        .get("/api/v1/orders")
-        .token(&bob.token)
-        .send()
-        .await
-        .json();
+    let bobs_orders = api.fetch("/api/v1/orders", &bob).await;
     assert_eq!(bobs_orders["total"], 0);
 
     let notification = eventually(Duration::from_secs(5), || async {
-        let list = api
-            .get("/api/v1/notifications")
-            .token(&ada.token)
-            .send()
-            .await
-            .json();
+        let list = api.fetch("/api/v1/notifications", &ada).await;
         list["items"]
             .as_array()
             .and_then(|items| items.first().cloned())
@@ -189,11 +165,6 @@ async fn customers_never_see_each_others_carts_orders_or_notifications() {
         notification["id"].as_str().unwrap()
     );
     assert_problem(&api.post(&read).token(&bob.token).send().await, 404);
-    let bobs = api
-        .get("/api/v1/notifications")
-        .token(&bob.token)
-        .send()
-        .await
-        .json();
+    let bobs = api.fetch("/api/v1/notifications", &bob).await;
     assert_eq!(bobs["total"], 0);
 }

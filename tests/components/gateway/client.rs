@@ -91,6 +91,13 @@ impl Api {
         }
     }
 
+    /// `GET path` as `session`; asserts a 200 and returns the JSON body.
+    pub async fn fetch(&self, path: &str, session: &Session) -> Value {
+        let response = self.get(path).token(&session.token).send().await;
+        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+        response.json()
+    }
+
     /// Puts `quantity` units of `product` in the session's cart; returns the priced cart.
     pub async fn put_in_cart(&self, session: &Session, product: &Value, quantity: u32) -> Value {
         let path = format!("/api/v1/cart/items/{}", product["id"].as_str().unwrap());

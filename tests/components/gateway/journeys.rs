@@ -11,7 +11,7 @@ use crate::support::{assert_problem, checkout_body, eventually};
 async fn wait_for_status(api: &Api, session: &Session, id: &str, status: &str) -> Value {
     let path = format!("/api/v1/orders/{id}");
     let reached = eventually(Duration::from_secs(5), || async {
-        let order = api.get(&path).token(&session.token).send().await.json();
+        let order = api.fetch(&path, session).await;
         (order["status"] == status).then_some(order)
     })
     .await;
@@ -55,12 +55,7 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
 
     // Browse: the storefront, categories, a search, a category page sorted by price, the
     // second page, a product and its picture.
-    let storefront = api
-        .get("/api/v1/storefront")
-        .token(&ada.token)
-        .send()
-        .await
-        .json();
+    let storefront = api.fetch("/api/v1/storefront", &ada).await;
     assert_eq!(storefront["signed_in"], true);
     assert_eq!(storefront["unavailable"], json!([]));
     assert_eq!(storefront["cart"]["item_count"], 0);
@@ -146,12 +141,7 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
         "{}",
         removed.text()
     );
-    let cart = api
-        .get("/api/v1/cart")
-        .token(&ada.token)
-        .send()
-        .await
-        .json();
+    let cart = api.fetch("/api/v1/cart", &ada).await;
     assert_eq!(cart["item_count"], 2);
 
     // Check out (a retry with the same key is the same order); it becomes paid, and a
@@ -171,12 +161,7 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
     let order_id = order["id"].as_str().unwrap();
     wait_for_status(&api, &ada, order_id, "paid").await;
     let notifications = eventually(Duration::from_secs(5), || async {
-        let list = api
-            .get("/api/v1/notifications")
-            .token(&ada.token)
-            .send()
-            .await
-            .json();
+        let list = api.fetch("/api/v1/notifications", &ada).await;
         let items = list["items"].as_array().cloned().unwrap_or_default();
         items
             .into_iter()
@@ -194,23 +179,13 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
         .send()
         .await;
     assert_eq!(read.status, 200, "{}", read.text());
-    let storefront = api
-        .get("/api/v1/storefront")
-        .token(&ada.token)
-        .send()
-        .await
-        .json();
+    let storefront = api.fetch("/api/v1/storefront", &ada).await;
     assert_eq!(storefront["unread_notifications"], unread - 1);
     assert_eq!(
         storefront["cart"]["item_count"], 0,
         "checkout empties the cart"
     );
-    let history = api
-        .get("/api/v1/orders")
-        .token(&ada.token)
-        .send()
-        .await
-        .json();
+    let history = api.fetch("/api/v1/orders", &ada).await;
     assert!(history["items"]
         .as_array()
         .unwrap()
@@ -359,12 +334,7 @@ async fn an_admin_sees_a_dead_letter_of_any_service_and_replays_it() {
         .unwrap();
     let expected_id = format!("orders:{}", event["id"].as_str().unwrap());
     let item = eventually(Duration::from_secs(10), || async {
-        let list = api
-            .get("/api/v1/admin/dead-letters")
-            .token(&admin.token)
-            .send()
-            .await
-            .json();
+        let list = api.fetch("/api/v1/admin/dead-letters", &admin).await;
         list["items"]
             .as_array()
             .unwrap()

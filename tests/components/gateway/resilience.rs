@@ -92,7 +92,7 @@ async fn with_payments_down_checkout_still_takes_orders_and_they_wait() {
     let placed = api.place_order(&ada, "tok_visa").await;
     let order = format!("/api/v1/orders/{}", placed["id"].as_str().unwrap());
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let waiting = api.get(&order).token(&ada.token).send().await.json();
+    let waiting = api.fetch(&order, &ada).await;
     assert_eq!(waiting["status"], "pending_payment", "{waiting}");
     // The customer can still give up on it.
     let cancelled = api
@@ -134,12 +134,7 @@ async fn a_slow_catalog_times_out_within_its_deadline_and_orders_keeps_answering
     assert!(started.elapsed() < Duration::from_millis(1000));
 
     // The storefront renders without the catalog's parts.
-    let storefront = api
-        .get("/api/v1/storefront")
-        .token(&ada.token)
-        .send()
-        .await
-        .json();
+    let storefront = api.fetch("/api/v1/storefront", &ada).await;
     assert_eq!(
         storefront["unavailable"],
         json!(["featured", "categories"]),
