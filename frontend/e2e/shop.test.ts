@@ -58,6 +58,16 @@ describe(`Wasmart at ${BASE_URL}`, () => {
   let email = '';
   const password = 'e2e-password-123';
 
+  /** Signs in the shopper the purchase test registered (registers one if that test failed). */
+  async function signInShopper(page: Page) {
+    if (email) {
+      await signIn(page, email, password);
+    } else {
+      email = uniqueEmail();
+      await register(page, 'E2E Shopper', email, password);
+    }
+  }
+
   it('a new user registers, searches, buys with tok_visa and sees it paid without a reload', async () => {
     await withPage(async (page) => {
       email = uniqueEmail();
@@ -78,12 +88,7 @@ describe(`Wasmart at ${BASE_URL}`, () => {
 
   it('a declined card ends as payment_failed', async () => {
     await withPage(async (page) => {
-      if (!email) {
-        email = uniqueEmail();
-        await register(page, 'E2E Shopper', email, password);
-      } else {
-        await signIn(page, email, password);
-      }
+      await signInShopper(page);
       await searchAndAddToCart(page);
       await checkout(page, 'tok_chargeDeclined');
       await page.locator('h1 [data-testid=order-status][data-status=payment_failed]').waitFor({ timeout: 30_000 });
@@ -108,6 +113,39 @@ describe(`Wasmart at ${BASE_URL}`, () => {
       const before = healthCalls();
       await page.waitForTimeout(4500);
       expect(healthCalls()).toBeGreaterThan(before);
+    });
+  });
+
+  it('a flaky card processor still ends in paid, after its retries', async () => {
+    await withPage(async (page) => {
+      await signInShopper(page);
+      await searchAndAddToCart(page);
+      await checkout(page, 'tok_processingError');
+      await page.locator('h1 [data-testid=order-status][data-status=paid]').waitFor({ timeout: 30_000 });
+      expect(await orderStatus(page)).toBe('paid');
+    });
+  });
+
+  it('a keyboard alone reaches the content and signs in', async () => {
+    await withPage(async (page) => {
+      if (!email) {
+        await signInShopper(page);
+        await page.getByRole('button', { name: 'Sign out' }).click();
+      }
+      await page.goto('/signin');
+      await page.getByTestId('page-signin').waitFor();
+      // The first Tab lands on the skip link, which moves focus past the header.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Skip to content');
+      await page.keyboard.press('Enter');
+      expect(page.url()).toMatch(/#main$/);
+      await page.getByLabel('Email').focus();
+      await page.keyboard.type(email);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('password');
+      await page.keyboard.type(password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
     });
   });
 
