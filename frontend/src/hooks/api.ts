@@ -163,16 +163,26 @@ export function useOrders(page: number) {
   });
 }
 
-export function useCancelOrder() {
+/** A change of an order's status (cancel, fulfil): the answer replaces the cached order. */
+function useOrderTransition(send: (id: string) => Promise<Order>) {
   const qc = useQueryClient();
   return useMutation<Order, ApiError, string>({
-    mutationFn: (id) => unwrap(api.POST('/api/v1/orders/{id}/cancel', { params: { path: { id } } })),
+    mutationFn: send,
     onSuccess: (order) => {
       qc.setQueryData(keys.order(order.id), order);
       void qc.invalidateQueries({ queryKey: ['orders'] });
       void qc.invalidateQueries({ queryKey: keys.unread });
     },
   });
+}
+
+export function useCancelOrder() {
+  return useOrderTransition((id) => unwrap(api.POST('/api/v1/orders/{id}/cancel', { params: { path: { id } } })));
+}
+
+/** Admin: marks a paid order fulfilled. */
+export function useFulfilOrder() {
+  return useOrderTransition((id) => unwrap(api.POST('/api/v1/orders/{id}/fulfil', { params: { path: { id } } })));
 }
 
 export function useNotifications(page: number) {

@@ -318,6 +318,18 @@ export const handlers = [
     return HttpResponse.json(o.order);
   }),
 
+  http.post<{ id: string }, never, Order | Problem>(`${BASE}/orders/:id/fulfil`, ({ request, params }) => {
+    const u = requireUser(request);
+    if (u instanceof Response) return u;
+    if (u.profile.role !== 'admin') return problem(403, 'forbidden', 'This resource requires the admin role.');
+    const o = db.orders.find((x) => x.order.id === params.id);
+    if (!o) return problem(404, 'not-found', 'No such order.');
+    if (o.order.status !== 'paid') return problem(409, 'illegal-transition', `A ${o.order.status} order cannot be fulfilled.`);
+    const at = new Date().toISOString();
+    o.order = { ...o.order, status: 'fulfilled', updated_at: at, status_history: [...o.order.status_history, { status: 'fulfilled', at }] };
+    return HttpResponse.json(o.order);
+  }),
+
   http.get<never, never, NotificationList | Problem>(`${BASE}/notifications`, ({ request }) => {
     const u = requireUser(request);
     if (u instanceof Response) return u;

@@ -1,5 +1,6 @@
 import { Link, useParams } from 'react-router';
-import { useCancelOrder } from '../hooks/api';
+import { useCancelOrder, useFulfilOrder } from '../hooks/api';
+import { useAuth } from '../auth/AuthContext';
 import { useOrderFollower } from '../hooks/useOrderFollower';
 import { toProblem } from '../api/problem';
 import type { Order } from '../api/types';
@@ -44,6 +45,8 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const order = useOrderFollower(id);
   const cancel = useCancelOrder();
+  const fulfil = useFulfilOrder();
+  const { isAdmin } = useAuth();
 
   if (order.isPending) {
     return (
@@ -73,6 +76,7 @@ export function OrderPage() {
         <StatusMessage order={o} />
       </div>
       {cancel.error ? <ErrorBanner problem={toProblem(cancel.error)} /> : null}
+      {fulfil.error ? <ErrorBanner problem={toProblem(fulfil.error)} /> : null}
       <section aria-labelledby="lines-heading">
         <h2 id="lines-heading">Items</h2>
         <table className="table">
@@ -156,6 +160,11 @@ export function OrderPage() {
             }}
           >
             {cancel.isPending ? 'Cancelling…' : 'Cancel order'}
+          </button>
+        ) : null}
+        {isAdmin && o.status === 'paid' ? (
+          <button type="button" className="btn btn-primary" disabled={fulfil.isPending} onClick={() => fulfil.mutate(o.id)}>
+            {fulfil.isPending ? 'Marking fulfilled…' : 'Mark fulfilled'}
           </button>
         ) : null}
       </div>

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { renderApp, signInAs } from '../test/render';
@@ -159,6 +159,26 @@ describe('admin', () => {
     const services = await screen.findAllByTestId('service');
     expect(services.map((s) => s.getAttribute('data-service'))).toEqual(['gateway', 'catalog', 'accounts', 'cart', 'orders', 'payments', 'notifications']);
     expect(services[0]).toHaveTextContent(/\d+ ms/);
+  });
+
+  it('marks a paid order fulfilled', async () => {
+    const user = userEvent.setup();
+    const ada = signInAs();
+    db.carts.set(ada.profile.id, [{ product_id: db.products[0]!.id, quantity: 1 }]);
+    renderApp('/checkout');
+    await waitFor(() => expect(screen.getByLabelText('City')).toHaveValue('London'));
+    await user.click(screen.getByRole('button', { name: /Place order/ }));
+    await screen.findByTestId('page-order');
+    await waitFor(() => expect(screen.getAllByTestId('order-status')[0]).toHaveAttribute('data-status', 'paid'), { timeout: 4000 });
+    expect(screen.queryByRole('button', { name: 'Mark fulfilled' })).not.toBeInTheDocument();
+    const orderPath = screen.getByTestId('location').textContent!;
+    cleanup();
+
+    signInAs('admin@wasmart.local');
+    renderApp(orderPath);
+    await user.click(await screen.findByRole('button', { name: 'Mark fulfilled' }));
+    await waitFor(() => expect(screen.getAllByTestId('order-status')[0]).toHaveAttribute('data-status', 'fulfilled'));
+    expect(screen.queryByRole('button', { name: 'Mark fulfilled' })).not.toBeInTheDocument();
   });
 
   it('replays a dead letter', async () => {
