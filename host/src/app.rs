@@ -22,7 +22,7 @@ use crate::capabilities::variables::ResolvedVariables;
 use crate::engine::{self, EngineOptions, EpochTicker};
 use crate::executor::{Component, ExecutionLimits, Executor, Grants, HostState, Mount};
 use crate::manifest::{ComponentDecl, FileMount, Manifest, Route};
-use crate::observability::access_log::AccessLog;
+use crate::observability::access_log::{AccessLog, LogFormat};
 use crate::observability::component_log::ComponentLog;
 use crate::observability::metrics::Metrics;
 use crate::redis_server::PrivateRedis;
@@ -49,8 +49,11 @@ pub struct AppOptions {
     pub metrics_listen: Option<SocketAddr>,
     pub engine: EngineOptions,
     pub request_timeout: Duration,
-    /// Echo component output to the console, prefixed with the component id.
+    /// Echo component output to the console, prefixed with the component id, and every
+    /// request and event delivery in `log_format`.
     pub console_logs: bool,
+    /// `--log-format`: how requests and event deliveries are echoed on the console.
+    pub log_format: LogFormat,
 }
 
 impl AppOptions {
@@ -68,6 +71,7 @@ impl AppOptions {
             engine: EngineOptions::default(),
             request_timeout: Duration::from_secs(30),
             console_logs: true,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -178,7 +182,9 @@ impl App {
         redis_addresses.sort();
         redis_addresses.dedup();
 
-        let access_log = AccessLog::open(&state.access_log()).context("opening the access log")?;
+        let console = options.console_logs.then_some(options.log_format);
+        let access_log =
+            AccessLog::open(&state.access_log(), console).context("opening the access log")?;
         let limits = ExecutionLimits {
             request_timeout: options.request_timeout,
             max_instances: options.engine.max_instances,

@@ -26,7 +26,7 @@ use crate::capabilities::key_value::KeyValueStore;
 use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::outbound_redis::RedisConnections;
 use crate::capabilities::sqlite::SqliteDatabase;
-use crate::observability::access_log::{AccessLog, AccessRecord};
+use crate::observability::access_log::{self, AccessLog, AccessRecord, EventRecord};
 use crate::observability::component_log::ComponentLog;
 use crate::observability::metrics::Metrics;
 use crate::triggers::http::headers;
@@ -248,7 +248,7 @@ impl Executor {
     /// records the access-log line.
     pub async fn serve_http<B>(
         self: &Arc<Self>,
-        request: http::Request<B>,
+        mut request: http::Request<B>,
         client: SocketAddr,
     ) -> http::Response<ResponseBody>
     where
@@ -258,12 +258,7 @@ impl Executor {
         let started = Instant::now();
         let method = request.method().to_string();
         let path = request.uri().path().to_string();
-        let request_id = request
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 128)
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+        let (request_id, trace_id) = correlate(request.headers_mut());
         let (response, route) = if path == "/.well-known/spin/health" {
             (host_response(http::StatusCode::OK, "OK"), None)
         } else {
@@ -290,9 +285,8 @@ impl Executor {
             );
         }
         self.access_log.record(&AccessRecord {
-            ts: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            kind: "request",
+            ts: access_log::unix_now(),
             method: &method,
             path: &path,
             route: route.as_ref().map_or("", |r| r.raw_route.as_str()),
@@ -300,6 +294,7 @@ impl Executor {
             status: response.status().as_u16(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             request_id: &request_id,
+            trace_id: &trace_id,
         });
         response
     }
@@ -526,6 +521,7 @@ impl Executor {
     pub async fn handle_redis_message(
         self: &Arc<Self>,
         id: &str,
+        channel: &str,
         payload: &Vec<u8>,
     ) -> Result<(), GuestFailure> {
         let component = self.component(id)?.clone();
@@ -559,6 +555,58 @@ impl Executor {
         }
         self.metrics
             .record_event(id, outcome.is_ok(), started.elapsed());
+        let message: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+        self.access_log.record(&EventRecord {
+            kind: "event",
+            ts: access_log::unix_now(),
+            component: id,
+            channel,
+            outcome: if outcome.is_ok() { "handled" } else { "failed" },
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            event_id: message["id"].as_str(),
+            trace_id: message["traceparent"]
+                .as_str()
+                .and_then(access_log::trace_id),
+        });
         outcome
     }
+}
+
+/// The request id and trace id of an incoming request: the client's when well-formed, else
+/// new ones, written into the request's headers so that the component, the access log and
+/// every later hop share them.
+fn correlate(headers: &mut http::HeaderMap) -> (String, String) {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string);
+    let request_id = match request_id {
+        Some(id) => id,
+        None => {
+            let id = uuid::Uuid::new_v4().to_string();
+            if let Ok(value) = http::HeaderValue::from_str(&id) {
+                headers.insert("x-request-id", value);
+            }
+            id
+        }
+    };
+    let incoming = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(access_log::trace_id)
+        .map(str::to_string);
+    let trace_id = match incoming {
+        Some(trace) => trace,
+        None => {
+            let traceparent = access_log::new_traceparent();
+            if let Ok(value) = http::HeaderValue::from_str(&traceparent) {
+                headers.insert("traceparent", value);
+            }
+            access_log::trace_id(&traceparent)
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    (request_id, trace_id)
 }

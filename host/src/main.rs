@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use wasmart_host::engine::EngineOptions;
 use wasmart_host::manifest::Manifest;
+use wasmart_host::observability::access_log::LogFormat;
 use wasmart_host::{App, AppOptions};
 
 /// Runs Spin applications on wasmtime.
@@ -45,6 +46,10 @@ struct UpArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
+    /// How requests and event deliveries are echoed on the console (the access log file is
+    /// always JSON).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Serve Prometheus metrics at http://ADDR/metrics (an admin address, off the public one).
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
@@ -142,6 +147,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         },
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         console_logs: !args.quiet,
+        log_format: args.log_format,
     };
     let running = App::load(&options).await?.start().await?;
     println!(

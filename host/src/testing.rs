@@ -93,6 +93,7 @@ impl TestApp {
             },
             request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
             console_logs: false,
+            log_format: Default::default(),
         };
         let running = App::load(&app_options).await?.start().await?;
         let client = Client::builder(TokioExecutor::new()).build_http();

@@ -164,3 +164,96 @@ fn the_committed_prometheus_config_and_alert_rules_are_valid() {
         );
     }
 }
+
+/// The JSON lines of the access log.
+fn access_log(api: &Api) -> Vec<Value> {
+    api.shop
+        .app
+        .access_log()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_id_ties_a_checkout_request_to_every_event_it_causes() {
+    let api = Api::start().await;
+    let ada = api.customer().await;
+    let product = api.products(1).await.remove(0);
+    api.put_in_cart(&ada, &product, 1).await;
+    // No traceparent from the client: the host starts the trace, the gateway continues it.
+    let order = api.place_order(&ada, "tok_visa").await;
+    let order_id = order["id"].as_str().unwrap();
+
+    let request = access_log(&api)
+        .into_iter()
+        .rev()
+        .find(|line| {
+            line["kind"] == "request"
+                && line["method"] == "POST"
+                && line["path"] == "/api/v1/orders"
+        })
+        .expect("the checkout request is logged");
+    let trace = request["trace_id"].as_str().unwrap().to_owned();
+    assert_eq!(trace.len(), 32, "{request}");
+    assert!(request["request_id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+
+    let handled = eventually(Duration::from_secs(5), || async {
+        let events: Vec<Value> = access_log(&api)
+            .into_iter()
+            .filter(|line| line["kind"] == "event" && line["trace_id"] == trace.as_str())
+            .collect();
+        let components: std::collections::BTreeSet<String> = events
+            .iter()
+            .filter(|line| line["outcome"] == "handled")
+            .map(|line| line["component"].as_str().unwrap().to_owned())
+            .collect();
+        ["catalog", "payments", "notifications", "orders"]
+            .iter()
+            .all(|c| components.contains(*c))
+            .then_some(events)
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "events of order {order_id} with trace {trace}: {:#?}",
+            access_log(&api)
+        )
+    });
+    assert!(handled
+        .iter()
+        .all(|line| line["event_id"].is_string() && line["channel"].is_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_a_log() {
+    let api = Api::start().await;
+    let ada = api.customer().await;
+    api.admin().await;
+    let product = api.products(1).await.remove(0);
+    api.put_in_cart(&ada, &product, 1).await;
+    api.place_order(&ada, "tok_visa").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut logs = vec![("access".to_owned(), api.shop.app.access_log())];
+    for component in crate::support::SERVICES {
+        logs.push((component.to_string(), api.shop.app.component_log(component)));
+    }
+    for (name, log) in &logs {
+        for secret in [
+            crate::support::JWT_SIGNING_KEY,
+            crate::support::ADMIN_PASSWORD,
+        ] {
+            assert!(!log.contains(secret), "the {name} log holds a secret");
+        }
+        assert!(
+            !log.contains(&ada.token),
+            "the {name} log holds an access token"
+        );
+    }
+    assert!(
+        logs[0].1.lines().count() > 5,
+        "the access log records the requests"
+    );
+}

@@ -116,7 +116,7 @@ impl RedisSubscription {
                 .get(&channel)
                 .into_iter()
                 .flatten()
-                .map(|component| executor.handle_redis_message(component, &payload));
+                .map(|component| executor.handle_redis_message(component, &channel, &payload));
             futures::future::join_all(handlers).await;
         }
     }
