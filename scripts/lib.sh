@@ -53,3 +53,23 @@ build_frontend() {
   fi
   npm run --prefix frontend --silent build
 }
+
+# Secrets the app requires (spin.toml declares them `required`): generated once per checkout
+# into .spin/dev-secrets.env and exported as SPIN_VARIABLE_*, unless already set. Redis
+# gets a port of its own (6479), so that a private redis-server with the expiry events the
+# services' ticks use starts even when a system Redis listens on 6379.
+load_dev_secrets() {
+  local secrets=.spin/dev-secrets.env name value
+  mkdir -p .spin
+  touch "$secrets" && chmod 600 "$secrets"
+  add_secret() { # name bytes: appends a random value unless the file has one
+    grep -q "^$1=" "$secrets" || echo "$1=$(head -c "$2" /dev/urandom | base64 | tr -d '/+=\n')" >>"$secrets"
+  }
+  add_secret SPIN_VARIABLE_JWT_SIGNING_KEY 48
+  add_secret SPIN_VARIABLE_INTERNAL_API_KEY 48
+  add_secret SPIN_VARIABLE_ADMIN_PASSWORD 12
+  while IFS='=' read -r name value; do
+    [[ -n ${!name:-} ]] || export "$name=$value"
+  done <"$secrets"
+  export SPIN_VARIABLE_REDIS_HOST=${SPIN_VARIABLE_REDIS_HOST:-127.0.0.1:6479}
+}

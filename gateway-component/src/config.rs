@@ -86,12 +86,22 @@ impl Config {
         })
     }
 
-    /// The base URL of `service` (`<name>_url`, e.g. `http://catalog.spin.internal`).
-    pub fn upstream_url(service: Service) -> Result<String, GatewayError> {
-        Ok(required(&format!("{}_url", service.name()))?
-            .trim_end_matches('/')
-            .to_owned())
+    /// Where and how to reach `service`: its base URL (`<name>_url`, e.g.
+    /// `http://catalog.spin.internal`) and the internal key it requires.
+    pub fn endpoint(service: Service) -> Result<Endpoint, GatewayError> {
+        Ok(Endpoint {
+            base_url: required(&format!("{}_url", service.name()))?
+                .trim_end_matches('/')
+                .to_owned(),
+            internal_key: required("internal_api_key")?,
+        })
     }
+}
+
+/// A service's base URL and the key its internal routes require.
+pub struct Endpoint {
+    pub base_url: String,
+    pub internal_key: String,
 }
 
 fn required(name: &str) -> Result<String, GatewayError> {

@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use service_kit::context::{Caller, REQUEST_ID, TRACEPARENT, USER_EMAIL, USER_ID, USER_ROLE};
+use service_kit::internal_auth;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::key_value::Store;
 
 use crate::breaker;
-use crate::config::{Config, Service};
+use crate::config::{Config, Endpoint, Service};
 use crate::error::GatewayError;
 use crate::request_context::RequestIds;
 use crate::timer;
@@ -67,12 +68,12 @@ impl Upstreams<'_> {
     /// Sends `call` within the deadline; a 5xx answer, a transport error or a timeout counts
     /// as a failure of the service (4xx answers are the client's problem and pass through).
     pub async fn send(&self, call: &Call) -> Result<Response, GatewayError> {
-        let base_url = Config::upstream_url(call.service)?;
+        let endpoint = Config::endpoint(call.service)?;
         self.admit(call.service)?;
         let deadline = timer::now_ns().saturating_add(self.timeout.as_nanos() as u64);
         let mut attempt = 1;
         let outcome = loop {
-            let request = self.request(call, &base_url);
+            let request = self.request(call, &endpoint);
             let failure =
                 match timer::until(deadline, spin_sdk::http::send::<_, Response>(request)).await {
                     None => break Err(GatewayError::UpstreamTimeout(call.service)),
@@ -103,11 +104,11 @@ impl Upstreams<'_> {
             .map(|store| breaker::load(store, service).state(service_kit::clock::now_ms()))
             .unwrap_or(breaker::State::Closed);
         let started = timer::now_ns();
-        let status = match Config::upstream_url(service) {
-            Ok(base_url) => {
+        let status = match Config::endpoint(service) {
+            Ok(endpoint) => {
                 let call = Call::get(service, service_kit::http::HEALTH_PATH);
                 let deadline = started.saturating_add(self.timeout.as_nanos() as u64);
-                let send = spin_sdk::http::send::<_, Response>(self.request(&call, &base_url));
+                let send = spin_sdk::http::send::<_, Response>(self.request(&call, &endpoint));
                 match timer::until(deadline, send).await {
                     Some(Ok(response)) => Some(*response.status()),
                     _ => None,
@@ -154,18 +155,19 @@ impl Upstreams<'_> {
     }
 
     /// The outgoing request: the call's own headers and body, plus the request id, a child
-    /// trace span and the verified caller.
-    fn request(&self, call: &Call, base_url: &str) -> Request {
+    /// trace span, the internal key and the verified caller.
+    fn request(&self, call: &Call, endpoint: &Endpoint) -> Request {
         let mut builder = Request::builder();
         builder
             .method(call.method.clone())
-            .uri(format!("{base_url}{}", call.path_and_query));
+            .uri(format!("{}{}", endpoint.base_url, call.path_and_query));
         for (name, value) in &call.headers {
             builder.header(name.as_str(), value.as_str());
         }
         builder
             .header(REQUEST_ID, self.ids.request_id.as_str())
-            .header(TRACEPARENT, self.ids.upstream_traceparent());
+            .header(TRACEPARENT, self.ids.upstream_traceparent())
+            .header(internal_auth::HEADER, endpoint.internal_key.as_str());
         if let Some(caller) = self.caller {
             builder
                 .header(USER_ID, caller.user_id.as_str())

@@ -39,7 +39,7 @@ pub struct TestOptions {
 /// A running application with its own temporary state dir.
 pub struct TestApp {
     running: RunningApp,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: HttpClient,
     runtime_config: Option<PathBuf>,
     _state: tempfile::TempDir,
 }
@@ -62,6 +62,55 @@ impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// A plain HTTP/1.1 client for tests, reading whole responses.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpClient {
+    pub fn new() -> Self {
+        Self {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// Sends `method` `base_url``path` with `headers` and `body`, and reads the whole response.
+    pub async fn request(
+        &self,
+        base_url: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> anyhow::Result<TestResponse> {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("{base_url}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(request.body(Full::new(body.into()))?)
+            .await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(TestResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -96,7 +145,7 @@ impl TestApp {
             log_format: Default::default(),
         };
         let running = App::load(&app_options).await?.start().await?;
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        let client = HttpClient::new();
         Ok(Self {
             running,
             client,
@@ -139,24 +188,9 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> anyhow::Result<TestResponse> {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base_url()));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = self
-            .client
-            .request(request.body(Full::new(body.into()))?)
-            .await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok(TestResponse {
-            status,
-            headers,
-            body,
-        })
+        self.client
+            .request(&self.base_url(), method, path, headers, body)
+            .await
     }
 
     /// Sends one request straight to component `id`, as service chaining does (private

@@ -87,10 +87,8 @@ async fn malformed_bodies_get_4xx_problems_from_every_route() {
             let mut headers = admin.headers();
             headers.push(("content-type", content_type));
             let response = shop
-                .app
-                .call_component(component, method, &path, &headers, body.clone())
-                .await
-                .unwrap();
+                .call_raw(component, method, &path, &headers, body.clone())
+                .await;
             let context = format!(
                 "{method} {component}{path} with {content_type} {:?}",
                 String::from_utf8_lossy(&body[..body.len().min(60)])

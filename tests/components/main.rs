@@ -10,11 +10,13 @@ mod catalog;
 mod checkout;
 mod events;
 mod gateway;
+mod internal_routes;
 mod isolation;
 mod notifications;
 mod observability;
 mod orders;
 mod payments;
+mod split;
 mod support;
 mod web;
 

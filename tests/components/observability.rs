@@ -244,6 +244,7 @@ async fn secrets_never_reach_a_log() {
         for secret in [
             crate::support::JWT_SIGNING_KEY,
             crate::support::ADMIN_PASSWORD,
+            crate::support::INTERNAL_API_KEY,
         ] {
             assert!(!log.contains(secret), "the {name} log holds a secret");
         }

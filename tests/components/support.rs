@@ -7,6 +7,9 @@ use wasmart_host::testing::{RedisServer, TestApp, TestOptions};
 
 use crate::{built_components, workspace_root};
 
+/// The header services read the internal key from.
+pub const INTERNAL_KEY_HEADER: &str = "x-wasmart-internal-key";
+
 /// Every component behind `web`: the gateway and the services.
 pub const SERVICES: &[&str] = &[
     "gateway",
@@ -20,6 +23,8 @@ pub const SERVICES: &[&str] = &[
 
 /// The signing key tests start the shop with.
 pub const JWT_SIGNING_KEY: &str = "test-signing-key-0123456789abcdef0123456789";
+/// The key services require of their callers (`internal_api_key`).
+pub const INTERNAL_API_KEY: &str = "test-internal-key-0123456789abcdef0123456789";
 /// The first admin's credentials.
 pub const ADMIN_EMAIL: &str = "admin@wasmart.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
@@ -58,19 +63,7 @@ impl Shop {
         let wasm_dir = built_components(&packages);
         let redis = RedisServer::start().await.expect("starting redis-server");
         let dir = tempfile::tempdir().unwrap();
-        let manifest = std::fs::read_to_string(workspace_root().join("spin.toml"))
-            .unwrap()
-            .replace(
-                "source = \"target/wasm32-wasip2/release/",
-                &format!("source = \"{}/", wasm_dir.display()),
-            )
-            .replace(
-                "files = [{ source = \"frontend/dist\"",
-                &format!(
-                    "files = [{{ source = \"{}\"",
-                    workspace_root().join("frontend/dist").display()
-                ),
-            );
+        let manifest = manifest_with_built(&wasm_dir);
         let runtime_config = dir.path().join("runtime-config.toml");
         std::fs::copy(
             workspace_root().join("runtime-config.toml"),
@@ -78,12 +71,7 @@ impl Shop {
         )
         .unwrap();
         let redis_host = redis.url().trim_start_matches("redis://").to_owned();
-        let mut variables = vec![
-            ("redis_host".to_owned(), redis_host),
-            ("jwt_signing_key".to_owned(), JWT_SIGNING_KEY.to_owned()),
-            ("admin_email".to_owned(), ADMIN_EMAIL.to_owned()),
-            ("admin_password".to_owned(), ADMIN_PASSWORD.to_owned()),
-        ];
+        let mut variables = required_variables(&redis_host);
         variables.extend(options.variables);
         let app = TestApp::start_toml(
             dir.path(),
@@ -106,8 +94,8 @@ impl Shop {
         }
     }
 
-    /// Calls `component` on `path` as service chaining would, as `user` (or anonymously),
-    /// with an optional JSON body.
+    /// Calls `component` on `path` as service chaining would, presenting the internal key,
+    /// as `user` (or anonymously), with an optional JSON body.
     pub async fn call(
         &self,
         component: &str,
@@ -138,6 +126,21 @@ impl Shop {
             headers.push(("content-type", "application/json"));
         }
         let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.call_raw(component, method, path, &headers, body).await
+    }
+
+    /// Calls `component` on `path` as service chaining would, presenting the internal key,
+    /// with exactly `headers` and `body`.
+    pub async fn call_raw(
+        &self,
+        component: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<bytes::Bytes>,
+    ) -> TestResponse {
+        let mut headers = headers.to_vec();
+        headers.push((INTERNAL_KEY_HEADER, INTERNAL_API_KEY));
         self.app
             .call_component(component, method, path, &headers, body)
             .await
@@ -150,6 +153,60 @@ impl Shop {
             .sqlite_query(label, sql)
             .unwrap_or_else(|error| panic!("{sql} on {label}: {error:#}"))
     }
+}
+
+/// A running Wasmart whose public API tests call: one host process ([`Shop`]) or several
+/// (`split::SplitShop`).
+pub trait Deployment {
+    /// Sends one request to the public listener (`path` below the host, with the query).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> impl std::future::Future<Output = anyhow::Result<TestResponse>>;
+}
+
+impl Deployment for Shop {
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<TestResponse> {
+        self.app.request(method, path, headers, body).await
+    }
+}
+
+/// The root `spin.toml`, pointing at the components in `wasm_dir` and the built frontend by
+/// absolute paths, so that it runs from any folder.
+pub fn manifest_with_built(wasm_dir: &std::path::Path) -> String {
+    std::fs::read_to_string(workspace_root().join("spin.toml"))
+        .unwrap()
+        .replace(
+            "source = \"target/wasm32-wasip2/release/",
+            &format!("source = \"{}/", wasm_dir.display()),
+        )
+        .replace(
+            "files = [{ source = \"frontend/dist\"",
+            &format!(
+                "files = [{{ source = \"{}\"",
+                workspace_root().join("frontend/dist").display()
+            ),
+        )
+}
+
+/// The variables every run of the shop needs: secrets, the first admin, and where Redis is.
+pub fn required_variables(redis_host: &str) -> Vec<(String, String)> {
+    vec![
+        ("redis_host".to_owned(), redis_host.to_owned()),
+        ("jwt_signing_key".to_owned(), JWT_SIGNING_KEY.to_owned()),
+        ("admin_email".to_owned(), ADMIN_EMAIL.to_owned()),
+        ("admin_password".to_owned(), ADMIN_PASSWORD.to_owned()),
+        ("internal_api_key".to_owned(), INTERNAL_API_KEY.to_owned()),
+    ]
 }
 
 /// An identity as the gateway passes it on (`x-wasmart-user-*` headers).

@@ -1,5 +1,5 @@
 //! `docs/architecture.md` holds a Mermaid map of the application — components, public and
-//! private routes, stores, service calls and event channels — generated from `spin.toml`
+//! internal (key-guarded) routes, stores, service calls and event channels — generated from `spin.toml`
 //! and `wit/worlds.wit`. The test fails when the committed map differs from what the
 //! manifest says today; `scripts/architecture` rewrites it.
 
@@ -20,6 +20,7 @@ fn diagram(manifest: &toml::Table, worlds: &[String]) -> String {
         .expect("[component] tables");
     let mut out = String::from("```mermaid\nflowchart LR\n  client([browser or API client])\n");
     out.push_str("  redis{{Redis pub/sub}}\n");
+    out.push_str("  peers([gateway or service in another process, with the internal key])\n");
     for (id, component) in components {
         let world = if worlds.contains(id) {
             id.as_str()
@@ -59,6 +60,12 @@ fn diagram(manifest: &toml::Table, worlds: &[String]) -> String {
     for trigger in manifest["trigger"]["http"].as_array().into_iter().flatten() {
         let component = trigger["component"].as_str().unwrap_or_default();
         match trigger["route"].as_str() {
+            Some(route) if route.starts_with("/internal/") => writeln!(
+                out,
+                "  peers -.->|\"{route}\"| {}",
+                node(component)
+            )
+            .unwrap(),
             Some(route) => writeln!(out, "  client -->|\"{route}\"| {}", node(component)).unwrap(),
             None => writeln!(
                 out,

@@ -224,6 +224,11 @@ impl Router {
     /// request id, and every response echoes it.
     pub fn handle(&self, request: Request) -> Response {
         let context = RequestContext::from_request(&request);
+        if let Err(problem) = crate::internal_auth::verify(&request) {
+            return problem
+                .with_request_id(context.request_id.as_deref())
+                .into_response();
+        }
         let path = path_info(&request);
         if path == HEALTH_PATH && request.method() == &Method::Get {
             return json(200, &serde_json::json!({ "status": "up" }));
@@ -326,9 +331,9 @@ pub fn upstream_url(name: &str) -> String {
         .unwrap_or_else(|_| format!("http://{name}.spin.internal"))
 }
 
-/// Calls another service by Spin service chaining (`base_url` is e.g.
-/// `http://catalog.spin.internal`), forwarding the request context, and parses its JSON
-/// answer. A 404 or a 204 is returned as `Ok(None)`.
+/// Calls another service at `base_url` (e.g. `http://catalog.spin.internal` by Spin service
+/// chaining), presenting the internal key and forwarding the request context, and parses its
+/// JSON answer. A 404 or a 204 is returned as `Ok(None)`.
 pub fn call_json<T: DeserializeOwned>(
     context: &RequestContext,
     method: Method,
@@ -344,6 +349,11 @@ pub fn call_json<T: DeserializeOwned>(
         path_and_query
     ));
     context.forward(&mut builder);
+    let key = crate::internal_auth::key().map_err(|_| CallError::Unavailable {
+        service: service.clone(),
+        reason: "internal_api_key is not set".to_owned(),
+    })?;
+    builder.header(crate::internal_auth::HEADER, key);
     if let Some(body) = body {
         builder
             .header("content-type", "application/json")

@@ -5,6 +5,7 @@
 //! - [`context`]: the request context the gateway passes on (request id, trace, caller).
 //! - [`http`]: JSON bodies and responses, query strings, and a small router whose misses are
 //!   problems too.
+//! - [`internal_auth`]: the key every service-to-service call presents.
 //! - [`token`]: the signed access tokens accounts issues and the gateway checks.
 //! - [`db`]: SQLite access with versioned migrations and transactions.
 //! - [`events`]: the event envelope and the typed payload of every integration event.
@@ -18,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod inbox;
+pub mod internal_auth;
 pub mod messaging;
 pub mod money;
 pub mod outbox;

@@ -5,11 +5,14 @@
 use serde_json::{json, Value};
 
 use super::contract;
-use crate::support::{checkout_body, Shop, ShopOptions, TestResponse, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{
+    checkout_body, Deployment, Shop, ShopOptions, TestResponse, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 
-/// The whole application, reached only through `/api/v1`.
-pub struct Api {
-    pub shop: Shop,
+/// The whole application, reached only through `/api/v1`: in one host process ([`Shop`])
+/// unless `D` says otherwise.
+pub struct Api<D: Deployment = Shop> {
+    pub shop: D,
 }
 
 /// A signed-in caller.
@@ -27,13 +30,18 @@ impl Api {
     }
 
     pub async fn start_with(options: ShopOptions) -> Self {
-        Self {
-            shop: Shop::start_with(options).await,
-        }
+        Self::over(Shop::start_with(options).await)
+    }
+}
+
+impl<D: Deployment> Api<D> {
+    /// The public API of `shop`.
+    pub fn over(shop: D) -> Self {
+        Self { shop }
     }
 
     /// A request to `path` (below the host, e.g. `/api/v1/products?q=x`).
-    pub fn request<'a>(&'a self, method: &'a str, path: &'a str) -> Call<'a> {
+    pub fn request<'a>(&'a self, method: &'a str, path: &'a str) -> Call<'a, D> {
         Call {
             api: self,
             method,
@@ -44,11 +52,11 @@ impl Api {
         }
     }
 
-    pub fn get<'a>(&'a self, path: &'a str) -> Call<'a> {
+    pub fn get<'a>(&'a self, path: &'a str) -> Call<'a, D> {
         self.request("GET", path)
     }
 
-    pub fn post<'a>(&'a self, path: &'a str) -> Call<'a> {
+    pub fn post<'a>(&'a self, path: &'a str) -> Call<'a, D> {
         self.request("POST", path)
     }
 
@@ -146,8 +154,8 @@ impl Api {
 }
 
 /// One request being built.
-pub struct Call<'a> {
-    api: &'a Api,
+pub struct Call<'a, D: Deployment> {
+    api: &'a Api<D>,
     method: &'a str,
     path: &'a str,
     headers: Vec<(String, String)>,
@@ -155,7 +163,7 @@ pub struct Call<'a> {
     upstream_failure_expected: bool,
 }
 
-impl Call<'_> {
+impl<D: Deployment> Call<'_, D> {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -193,7 +201,6 @@ impl Call<'_> {
         let response = self
             .api
             .shop
-            .app
             .request(self.method, self.path, &headers, self.body)
             .await
             .unwrap_or_else(|error| panic!("{} {}: {error:#}", self.method, self.path));

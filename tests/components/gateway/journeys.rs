@@ -1,14 +1,20 @@
-//! A customer and an admin use the whole API, start to finish.
+//! A customer and an admin use the whole API, start to finish. The journeys are generic
+//! over the deployment: `split.rs` runs the same two on three host processes.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::client::{Api, Session};
-use crate::support::{assert_problem, checkout_body, eventually};
+use crate::support::{assert_problem, checkout_body, eventually, Deployment};
 
 /// Polls `GET /api/v1/orders/{id}` until the order's status is `status`.
-async fn wait_for_status(api: &Api, session: &Session, id: &str, status: &str) -> Value {
+async fn wait_for_status<D: Deployment>(
+    api: &Api<D>,
+    session: &Session,
+    id: &str,
+    status: &str,
+) -> Value {
     let path = format!("/api/v1/orders/{id}");
     let reached = eventually(Duration::from_secs(5), || async {
         let order = api.fetch(&path, session).await;
@@ -20,8 +26,12 @@ async fn wait_for_status(api: &Api, session: &Session, id: &str, status: &str) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
-    let api = Api::start().await;
+    customer_journey(&Api::start().await).await;
+}
 
+/// Registers, signs in, browses, fills and changes a cart, checks out (idempotently), is paid
+/// and notified, cancels in vain, and is declined.
+pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     // Register and sign in; the email is taken afterwards, and a wrong password is a 401.
     let email = "ada@example.test";
     let registration = json!({"email": email, "password": "analytical engine", "name": "Ada"});
@@ -207,7 +217,11 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_manages_products_and_fulfils_orders() {
-    let api = Api::start().await;
+    admin_journey(&Api::start().await).await;
+}
+
+/// Creates, replaces and deletes a product (others may not), and fulfils an order.
+pub async fn admin_journey<D: Deployment>(api: &Api<D>) {
     let admin = api.admin().await;
     let customer = api.customer().await;
     let category = api.get("/api/v1/categories").send().await.json()[0]["slug"].clone();

@@ -6,5 +6,5 @@ mod access;
 pub mod client;
 mod contract;
 mod edges;
-mod journeys;
+pub mod journeys;
 mod resilience;

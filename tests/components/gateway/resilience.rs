@@ -64,7 +64,7 @@ impl FakeUpstream {
 async fn with_catalog_at(url: &str, timeout_ms: u32) -> Api {
     Api::start_with(ShopOptions {
         variables: vec![
-            ("catalog_url".into(), url.into()),
+            ("catalog_origin".into(), url.into()),
             ("upstream_timeout_ms".into(), timeout_ms.to_string()),
         ],
         ..Default::default()
