@@ -132,6 +132,13 @@ impl RuntimeConfig {
                     let file = db.path.ok_or_else(|| invalid(format!("`{key}` needs `path`")))?;
                     config.sqlite.insert(label, SqliteBackend { path: base.join(file) });
                 }
+                "libsql" => {
+                    return Err(invalid(format!(
+                        "`{key}.type` is \"libsql\" (a libSQL/Turso server): Spin supports it, this \
+                         host does not; serve this runtime config with `spin up`, or use \
+                         `type = \"spin\"` (a local SQLite file) as runtime-config.toml does"
+                    )))
+                }
                 other => {
                     return Err(invalid(format!(
                         "`{key}.type` is {other:?}; this host supports only \"spin\" (a local SQLite file)"
@@ -195,7 +202,11 @@ mod tests {
     fn rejects_unknown_backends_and_sections() {
         let libsql =
             load("[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://db\"\ntoken = \"t\"\n");
-        assert!(libsql.unwrap_err().to_string().contains("\"libsql\""));
+        let libsql = libsql.unwrap_err().to_string();
+        assert!(
+            libsql.contains("\"libsql\"") && libsql.contains("spin up"),
+            "{libsql}"
+        );
         let section = load("[llm_compute]\ntype = \"remote_http\"\n")
             .unwrap_err()
             .to_string();

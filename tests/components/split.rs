@@ -4,18 +4,13 @@
 //! `<service>_origin`/`<service>_path` variables; services in one process still chain. The
 //! customer and admin journeys pass on it exactly as on one process.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use wasmart_host::testing::{HttpClient, RedisServer};
 
+use crate::built_components;
 use crate::gateway::client::Api;
 use crate::gateway::journeys::{admin_journey, customer_journey};
+use crate::processes::{host_binary, HostProcess};
 use crate::support::{manifest_with_built, required_variables, Deployment, TestResponse, SERVICES};
-use crate::{built_components, workspace_root};
 
 /// The service groups, one host process each, in start order (a group only calls groups
 /// before it); the same groups as the SpinApps in `deploy/spinkube/split/`.
@@ -25,12 +20,6 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     ("orders", &["orders", "payments", "notifications"]),
     ("edge", &["web", "gateway"]),
 ];
-
-/// A `wasmart up` process serving one group; killed when dropped.
-struct HostProcess {
-    _child: Child,
-    origin: String,
-}
 
 /// The shop split over one host process per group.
 pub struct SplitShop {
@@ -64,8 +53,15 @@ impl SplitShop {
             }
             let state_dir = dir.path().join(group);
             std::fs::create_dir_all(&state_dir).unwrap();
-            let process =
-                HostProcess::start(&binary, &manifest, &state_dir, components, &variables).await;
+            let process = HostProcess::start(
+                &binary,
+                &manifest,
+                &state_dir,
+                components,
+                &variables,
+                "127.0.0.1:0",
+            )
+            .await;
             processes.push((group, process));
         }
         Self {
@@ -99,93 +95,6 @@ impl Deployment for SplitShop {
             .request(self.origin("edge"), method, path, headers, body)
             .await
     }
-}
-
-impl HostProcess {
-    /// Runs `wasmart up` for `components` on a free loopback port and waits until it serves.
-    async fn start(
-        binary: &Path,
-        manifest: &Path,
-        state_dir: &Path,
-        components: &[&str],
-        variables: &[(String, String)],
-    ) -> Self {
-        let runtime_config = state_dir.join("runtime-config.toml");
-        std::fs::copy(
-            workspace_root().join("runtime-config.toml"),
-            &runtime_config,
-        )
-        .unwrap();
-        let mut command = Command::new(binary);
-        command
-            .arg("up")
-            .arg("--from")
-            .arg(manifest)
-            .args(["--listen", "127.0.0.1:0", "--quiet"])
-            .arg("--state-dir")
-            .arg(state_dir)
-            .arg("--runtime-config-file")
-            .arg(&runtime_config);
-        for component in components {
-            command.args(["--component-id", component]);
-        }
-        for (name, value) in variables {
-            command.arg("--variable").arg(format!("{name}={value}"));
-        }
-        let mut child = command
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|error| panic!("running {}: {error}", binary.display()));
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let serving = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(origin) = line.strip_prefix("Serving ") {
-                    return Some(origin.trim().to_owned());
-                }
-            }
-            None
-        })
-        .await;
-        let origin = match serving {
-            Ok(Some(origin)) => origin,
-            other => panic!("{components:?} did not start serving: {other:?}"),
-        };
-        // Keep reading the banner and later output so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
-            _child: child,
-            origin,
-        }
-    }
-}
-
-/// `<target>/release/wasmart`, built unless `WASMART_COMPONENTS_PREBUILT` says the suite's
-/// build made it (`cargo test -p wasmart-host` does, for the CLI tests).
-fn host_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    if std::env::var_os("WASMART_COMPONENTS_PREBUILT").is_none() {
-        let status =
-            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args([
-                    "build",
-                    "--quiet",
-                    "--release",
-                    "-p",
-                    "wasmart-host",
-                    "--bin",
-                    "wasmart",
-                ])
-                .current_dir(workspace_root())
-                .status()
-                .expect("running cargo");
-        assert!(status.success(), "building the host failed");
-    }
-    target.join("release").join("wasmart")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -183,7 +183,12 @@ impl Deployment for Shop {
 /// The root `spin.toml`, pointing at the components in `wasm_dir` and the built frontend by
 /// absolute paths, so that it runs from any folder.
 pub fn manifest_with_built(wasm_dir: &std::path::Path) -> String {
-    std::fs::read_to_string(workspace_root().join("spin.toml"))
+    manifest_with_built_from("spin.toml", wasm_dir)
+}
+
+/// [`manifest_with_built`] for the manifest `file` of the workspace root.
+pub fn manifest_with_built_from(file: &str, wasm_dir: &std::path::Path) -> String {
+    std::fs::read_to_string(workspace_root().join(file))
         .unwrap()
         .replace(
             "source = \"target/wasm32-wasip2/release/",

@@ -3,7 +3,10 @@
 //! `deploy/schemas/spinapp.schema.json`, every kustomization names files that exist, every
 //! component a SpinApp names exists in `spin.toml` (so renaming one there without updating
 //! the manifests fails), the one-app topology runs every component, and the split topology
-//! runs each component in exactly one SpinApp.
+//! runs each component in exactly one SpinApp. Every SpinApp sets exactly the variables its
+//! components need (a secret only where a component reads it), and a SpinApp whose
+//! components call a service running in another SpinApp points them at that SpinApp's
+//! Service and the service's internal route.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -212,6 +215,460 @@ fn the_checks_catch_a_renamed_component_and_a_typo() {
         ["a.yaml: component catalogue is not in spin.toml"],
         "a renamed id is caught"
     );
+}
+
+/// The `{{ name }}`s a `spin.toml` template refers to.
+fn template_names(template: &str) -> Vec<String> {
+    template
+        .split("{{")
+        .skip(1)
+        .filter_map(|part| part.split_once("}}"))
+        .map(|(name, _)| name.trim().to_owned())
+        .collect()
+}
+
+/// Every string inside `value` (a TOML table, array or string).
+fn strings(value: &toml::Value) -> Vec<&str> {
+    match value {
+        toml::Value::String(text) => vec![text.as_str()],
+        toml::Value::Array(items) => items.iter().flat_map(strings).collect(),
+        toml::Value::Table(table) => table.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What `spin.toml` says about application variables and who uses them.
+struct SpinVariables {
+    /// `required = true` variables.
+    required: BTreeSet<String>,
+    /// `secret = true` variables.
+    secret: BTreeSet<String>,
+    /// Component id -> the application variables its `[component.<id>.variables]` values
+    /// and `allowed_outbound_hosts` name.
+    read_by: BTreeMap<String, BTreeSet<String>>,
+    /// Component id -> the application variables the application-level settings of its
+    /// trigger types name (`[application.trigger.redis] address` -> `redis_host`). Their
+    /// defaults are for one machine, so a SpinApp running the component must set them.
+    trigger_needs: BTreeMap<String, BTreeSet<String>>,
+    /// Component id -> the services it calls: `<svc>` for each component variable
+    /// `<svc>_url` whose value names `<svc>_origin`.
+    calls: BTreeMap<String, BTreeSet<String>>,
+    /// Component id -> the prefix of its HTTP route (`/internal/catalog` for
+    /// `/internal/catalog/...`).
+    route_prefix: BTreeMap<String, String>,
+}
+
+impl SpinVariables {
+    fn load() -> Self {
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
+                .unwrap();
+        let mut required = BTreeSet::new();
+        let mut secret = BTreeSet::new();
+        for (name, declaration) in manifest["variables"].as_table().unwrap() {
+            let flag = |key: &str| declaration.get(key).and_then(|v| v.as_bool()) == Some(true);
+            if flag("required") {
+                required.insert(name.clone());
+            }
+            if flag("secret") {
+                secret.insert(name.clone());
+            }
+        }
+        let mut read_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (id, component) in manifest["component"].as_table().unwrap() {
+            let read = read_by.entry(id.clone()).or_default();
+            let hosts = component.get("allowed_outbound_hosts").into_iter();
+            let values = component.get("variables").into_iter();
+            for text in hosts.chain(values).flat_map(strings) {
+                read.extend(template_names(text));
+            }
+            let variables = component.get("variables").and_then(|v| v.as_table());
+            for (name, value) in variables.into_iter().flatten() {
+                let (Some(service), Some(value)) = (name.strip_suffix("_url"), value.as_str())
+                else {
+                    continue;
+                };
+                if template_names(value).contains(&format!("{service}_origin")) {
+                    calls
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(service.to_owned());
+                }
+            }
+        }
+        let mut trigger_needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut route_prefix = BTreeMap::new();
+        let app_triggers = manifest["application"].get("trigger");
+        for (kind, triggers) in manifest["trigger"].as_table().unwrap() {
+            let settings: Vec<String> = app_triggers
+                .and_then(|t| t.get(kind))
+                .map(|settings| {
+                    strings(settings)
+                        .into_iter()
+                        .flat_map(template_names)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for trigger in triggers.as_array().unwrap() {
+                let id = trigger["component"].as_str().unwrap().to_owned();
+                // A trigger's own settings (a channel, say) may name variables too.
+                read_by
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(strings(trigger).into_iter().flat_map(template_names));
+                if let Some(prefix) = trigger
+                    .get("route")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_suffix("/..."))
+                {
+                    route_prefix.insert(id.clone(), prefix.to_owned());
+                }
+                trigger_needs
+                    .entry(id)
+                    .or_default()
+                    .extend(settings.iter().cloned());
+            }
+        }
+        Self {
+            required,
+            secret,
+            read_by,
+            trigger_needs,
+            calls,
+            route_prefix,
+        }
+    }
+}
+
+/// The `components` of a SpinApp; all of `spin.toml`'s when it names none.
+fn retained(document: &Value) -> Vec<String> {
+    match document["spec"]["components"].as_array() {
+        Some(list) => list
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+        None => components(),
+    }
+}
+
+/// Why the SpinApps among `documents` do not get the variables their components need: a
+/// required variable missing (Spin refuses to start without it, even where no retained
+/// component reads it), a secret given to a SpinApp none of whose components reads it, a
+/// variable set that nothing reads, a trigger's variable left at its one-machine default,
+/// a call to a service in another SpinApp without that service's `_origin` and `_path`
+/// (or with ones that do not lead to it), a ConfigMap or Secret key that is missing or
+/// names no variable.
+fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
+    let spin = SpinVariables::load();
+    let declared: BTreeSet<String> = {
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
+                .unwrap();
+        manifest["variables"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    // ConfigMap and Secret name -> their keys and values.
+    let mut sources: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for (_, document) in documents {
+        let (kind, field) = match document["kind"].as_str() {
+            Some("ConfigMap") => ("configMapKeyRef", "data"),
+            Some("Secret") => ("secretKeyRef", "stringData"),
+            _ => continue,
+        };
+        let name = document["metadata"]["name"].as_str().unwrap_or_default();
+        let entries = document[field].as_object().into_iter().flatten();
+        sources.insert(
+            (kind.to_owned(), name.to_owned()),
+            entries
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect(),
+        );
+    }
+    let spinapps: Vec<(&PathBuf, &Value)> = documents
+        .iter()
+        .filter(|(_, d)| d["kind"] == "SpinApp")
+        .map(|(file, d)| (file, d))
+        .collect();
+    let mut errors = Vec::new();
+    let mut referenced_sources = BTreeSet::new();
+    for &(file, document) in &spinapps {
+        let app = document["metadata"]["name"].as_str().unwrap_or_default();
+        let runs = retained(document);
+        let readers = |variable: &str| -> Vec<&str> {
+            runs.iter()
+                .filter(|c| spin.read_by.get(*c).is_some_and(|r| r.contains(variable)))
+                .map(String::as_str)
+                .collect()
+        };
+        let read: BTreeSet<&str> = runs
+            .iter()
+            .flat_map(|c| spin.read_by.get(c).into_iter().flatten())
+            .chain(
+                runs.iter()
+                    .flat_map(|c| spin.trigger_needs.get(c).into_iter().flatten()),
+            )
+            .map(String::as_str)
+            .collect();
+        let set: BTreeMap<&str, &Value> = document["spec"]["variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["name"].as_str().map(|name| (name, v)))
+            .collect();
+        // The value a variable gets, when the manifests say it, and where from.
+        let value_of = |variable: &str| -> Option<String> {
+            let entry = set.get(variable)?;
+            if let Some(literal) = entry["value"].as_str() {
+                return Some(literal.to_owned());
+            }
+            let from = entry["valueFrom"].as_object()?;
+            let (kind, reference) = from.iter().next()?;
+            let name = reference["name"].as_str()?.to_owned();
+            sources
+                .get(&(kind.clone(), name))
+                .and_then(|keys| keys.get(reference["key"].as_str()?))
+                .cloned()
+        };
+
+        for (variable, entry) in &set {
+            if let Some((kind, reference)) = entry["valueFrom"]
+                .as_object()
+                .and_then(|from| from.iter().next())
+            {
+                let source = reference["name"].as_str().unwrap_or_default().to_owned();
+                let key = reference["key"].as_str().unwrap_or_default();
+                if key != *variable {
+                    errors.push(format!(
+                        "SpinApp {app}: {variable} reads key {key} (keys are named like the variables)"
+                    ));
+                }
+                match sources.get(&(kind.clone(), source.clone())) {
+                    Some(keys) if keys.contains_key(key) => {}
+                    Some(_) => errors.push(format!(
+                        "SpinApp {app}: {variable} reads key {key}, which {source} lacks"
+                    )),
+                    None => errors.push(format!(
+                        "SpinApp {app}: {variable} reads {kind} {source}, which no manifest defines"
+                    )),
+                }
+                referenced_sources.insert((kind.clone(), source));
+            }
+            let from_secret = entry["valueFrom"]["secretKeyRef"].is_object();
+            if read.contains(variable) {
+                if spin.secret.contains(*variable) && !from_secret {
+                    errors.push(format!(
+                        "SpinApp {app}: {variable} is a secret read by {:?}, but not taken from a Secret",
+                        readers(variable)
+                    ));
+                }
+            } else if !spin.required.contains(*variable) {
+                errors.push(format!(
+                    "SpinApp {app}: sets {variable}, which none of {runs:?} reads"
+                ));
+            } else if entry.get("value").is_none() {
+                errors.push(format!(
+                    "SpinApp {app}: {variable} is required but none of {runs:?} reads it: give it a placeholder `value`, not the real one"
+                ));
+            }
+        }
+        for variable in &spin.required {
+            if !set.contains_key(variable.as_str()) {
+                errors.push(if read.contains(variable.as_str()) {
+                    format!(
+                        "SpinApp {app}: {variable} is required and read by {:?}, but not set",
+                        readers(variable)
+                    )
+                } else {
+                    format!(
+                        "SpinApp {app}: {variable} is required (Spin will not start without it), but not set"
+                    )
+                });
+            }
+        }
+        let trigger_needs: BTreeSet<&String> = runs
+            .iter()
+            .flat_map(|c| spin.trigger_needs.get(c).into_iter().flatten())
+            .collect();
+        for variable in trigger_needs {
+            if !set.contains_key(variable.as_str()) {
+                let users: Vec<&String> = runs
+                    .iter()
+                    .filter(|c| {
+                        spin.trigger_needs
+                            .get(*c)
+                            .is_some_and(|n| n.contains(variable))
+                    })
+                    .collect();
+                errors.push(format!(
+                    "SpinApp {app}: the triggers of {users:?} use {variable}, but it is not set"
+                ));
+            }
+        }
+
+        // Calls between services: another SpinApp's are reached at its Service and the
+        // service's internal route; one in this SpinApp by service chaining (the defaults).
+        let peers: Vec<(&str, Vec<String>)> = spinapps
+            .iter()
+            .filter(|(other, _)| other.parent() == file.parent())
+            .map(|(_, d)| {
+                (
+                    d["metadata"]["name"].as_str().unwrap_or_default(),
+                    retained(d),
+                )
+            })
+            .collect();
+        let called: BTreeMap<&String, &String> = runs
+            .iter()
+            .flat_map(|c| spin.calls.get(c).into_iter().flatten().map(move |s| (s, c)))
+            .collect();
+        for (service, caller) in called {
+            let names = [format!("{service}_origin"), format!("{service}_path")];
+            if runs.contains(service) {
+                for name in names.iter().filter(|n| set.contains_key(n.as_str())) {
+                    errors.push(format!(
+                        "SpinApp {app}: sets {name}, but {service} runs in it (service chaining reaches it)"
+                    ));
+                }
+                continue;
+            }
+            for name in names.iter().filter(|n| !set.contains_key(n.as_str())) {
+                errors.push(format!(
+                    "SpinApp {app}: {caller} calls {service}, which runs elsewhere, but {name} is not set"
+                ));
+            }
+            let home = peers
+                .iter()
+                .find(|(_, members)| members.contains(service))
+                .map(|(name, _)| *name);
+            let Some(home) = home else {
+                errors.push(format!(
+                    "SpinApp {app}: {caller} calls {service}, which no SpinApp beside it runs"
+                ));
+                continue;
+            };
+            if let Some(origin) = value_of(&names[0]) {
+                let host = origin
+                    .split_once("://")
+                    .map_or("", |(_, rest)| rest)
+                    .split([':', '/'])
+                    .next()
+                    .unwrap_or_default();
+                if host.split('.').next() != Some(home) {
+                    errors.push(format!(
+                        "SpinApp {app}: {} is {origin}, but {service} runs in SpinApp {home}",
+                        names[0]
+                    ));
+                }
+            }
+            if let (Some(path), Some(prefix)) =
+                (value_of(&names[1]), spin.route_prefix.get(service))
+            {
+                if &path != prefix {
+                    errors.push(format!(
+                        "SpinApp {app}: {} is {path:?}, but the route of {service} is {prefix}/...",
+                        names[1]
+                    ));
+                }
+            }
+        }
+    }
+    for ((kind, source), keys) in &sources {
+        if !referenced_sources.contains(&(kind.clone(), source.clone())) {
+            continue;
+        }
+        for key in keys.keys().filter(|k| !declared.contains(*k)) {
+            errors.push(format!(
+                "{source}: key {key} is not a variable of spin.toml"
+            ));
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_spinapp_sets_the_variables_its_components_need_and_no_others() {
+    let errors = variable_mismatches(&spinkube());
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// The `kind` named `name` among `documents`, to change.
+fn document<'a>(documents: &'a mut [(PathBuf, Value)], kind: &str, name: &str) -> &'a mut Value {
+    documents
+        .iter_mut()
+        .map(|(_, d)| d)
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// The `variables` of SpinApp `app` among `documents`, to change.
+fn variables<'a>(documents: &'a mut [(PathBuf, Value)], app: &str) -> &'a mut Vec<Value> {
+    document(documents, "SpinApp", app)["spec"]["variables"]
+        .as_array_mut()
+        .unwrap()
+}
+
+#[test]
+fn the_variable_check_catches_missing_extra_and_misdirected_variables() {
+    let mut documents = spinkube();
+    let from = |kind: &str, source: &str, key: &str| -> Value {
+        serde_json::json!({ "name": key, "valueFrom": { kind: { "name": source, "key": key } } })
+    };
+    // catalog presents and checks the internal key: dropping it is caught.
+    variables(&mut documents, "wasmart-catalog").retain(|v| v["name"] != "internal_api_key");
+    // No component of wasmart-catalog reads the JWT key: giving it the real one is caught.
+    for variable in variables(&mut documents, "wasmart-catalog") {
+        if variable["name"] == "jwt_signing_key" {
+            *variable = from("secretKeyRef", "wasmart-secrets", "jwt_signing_key");
+        }
+    }
+    // cart calls catalog in another SpinApp: without catalog_path it would call the wrong route.
+    variables(&mut documents, "wasmart-shopping").retain(|v| v["name"] != "catalog_path");
+    // Nothing in wasmart-edge reads admin_email.
+    variables(&mut documents, "wasmart-edge").push(from(
+        "configMapKeyRef",
+        "wasmart-config",
+        "admin_email",
+    ));
+    // orders' Redis trigger would connect to 127.0.0.1:6379.
+    variables(&mut documents, "wasmart-orders").retain(|v| v["name"] != "redis_host");
+    // In the one app, catalog is reached by service chaining.
+    variables(&mut documents, "wasmart").push(from(
+        "configMapKeyRef",
+        "wasmart-config",
+        "catalog_origin",
+    ));
+    // cart runs in wasmart-shopping, not wasmart-orders; and the routes are /internal/<service>.
+    let config = &mut document(&mut documents, "ConfigMap", "wasmart-config")["data"];
+    config["cart_origin"] = "http://wasmart-orders.wasmart.svc.cluster.local".into();
+    config["orders_path"] = "/orders".into();
+    // A key the gateway reads is gone, and a stale one (the old single URL) is left behind.
+    let stale = config.as_object_mut().unwrap().remove("notifications_path");
+    config["notifications_url"] = stale.unwrap();
+
+    let mut errors = variable_mismatches(&documents);
+    errors.sort();
+    let mut expected = [
+        "SpinApp wasmart-catalog: internal_api_key is required and read by [\"catalog\"], but not set",
+        "SpinApp wasmart-catalog: jwt_signing_key is required but none of [\"catalog\"] reads it: give it a placeholder `value`, not the real one",
+        "SpinApp wasmart-shopping: cart calls catalog, which runs elsewhere, but catalog_path is not set",
+        "SpinApp wasmart-edge: sets admin_email, which none of [\"web\", \"gateway\"] reads",
+        "SpinApp wasmart-orders: the triggers of [\"orders\", \"payments\", \"notifications\"] use redis_host, but it is not set",
+        "SpinApp wasmart: sets catalog_origin, but catalog runs in it (service chaining reaches it)",
+        "SpinApp wasmart-edge: cart_origin is http://wasmart-orders.wasmart.svc.cluster.local, but cart runs in SpinApp wasmart-shopping",
+        "SpinApp wasmart-orders: cart_origin is http://wasmart-orders.wasmart.svc.cluster.local, but cart runs in SpinApp wasmart-shopping",
+        "SpinApp wasmart-edge: orders_path is \"/orders\", but the route of orders is /internal/orders/...",
+        "SpinApp wasmart-edge: notifications_path reads key notifications_path, which wasmart-config lacks",
+        "wasmart-config: key notifications_url is not a variable of spin.toml",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    expected.sort();
+    assert_eq!(errors, expected);
 }
 
 #[test]

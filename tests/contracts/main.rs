@@ -2,6 +2,7 @@
 //! and exports what its world requires; and each stays small enough to ship.
 
 mod architecture;
+mod cloud_manifest;
 mod deploy;
 mod sizes;
 mod worlds;

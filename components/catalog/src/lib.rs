@@ -19,7 +19,9 @@ mod seed;
 mod stock;
 
 use service_kit::http::Router;
+use service_kit::inbox::Delivery;
 use service_kit::messaging::{self, Messaging};
+use service_kit::transport;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
@@ -43,6 +45,9 @@ fn router() -> Router {
             "/admin/dead-letters/:id/replay",
             handlers::replay,
         )
+        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+            transport::pushed_response(on_event(request.body()))
+        })
 }
 
 #[http_component]
@@ -66,7 +71,12 @@ fn relay_in_passing() {
 
 #[redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    messaging::receive(stock::SERVICE, &message, repository::open, stock::handle)
-        .map_err(anyhow::Error::msg)?;
+    on_event(&message).map_err(anyhow::Error::msg)?;
     Ok(())
+}
+
+/// One message, from the Redis trigger or pushed to `/events`.
+fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
+    messaging::receive(stock::SERVICE, message, repository::open, stock::handle)
+        .map(|received| received.delivery)
 }

@@ -16,7 +16,9 @@ mod repository;
 
 use service_kit::db::Db;
 use service_kit::http::Router;
+use service_kit::inbox::Delivery;
 use service_kit::messaging;
+use service_kit::transport;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -53,13 +55,22 @@ fn router() -> Router {
         .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
             handlers::replay(r, c, p)
         })
+        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+            transport::pushed_response(on_event(request.body()))
+        })
 }
 
 #[spin_sdk::redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let (_, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
-        .map_err(anyhow::Error::msg)?;
-    send_pending(&db)
+    on_event(&message).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// One message, from the Redis trigger or pushed to `/events`; then the emails it caused.
+fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
+    let received = messaging::receive(SERVICE, message, repository::open, events::handle)?;
+    send_pending(&received.db).map_err(|error| format!("{error:#}"))?;
+    Ok(received.delivery)
 }
 
 /// Emails the notifications not emailed yet.

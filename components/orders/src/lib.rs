@@ -19,7 +19,9 @@ mod repository;
 mod watchdog;
 
 use service_kit::http::Router;
+use service_kit::inbox::Delivery;
 use service_kit::messaging;
+use service_kit::transport;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
@@ -40,6 +42,9 @@ fn handle_http(request: Request) -> Response {
             "/admin/dead-letters/:id/replay",
             handlers::replay,
         )
+        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+            transport::pushed_response(on_event(request.body()))
+        })
         .handle(request);
     if let Err(error) = after_request() {
         eprintln!("orders: after a request: {error}");
@@ -62,13 +67,21 @@ fn after_request() -> anyhow::Result<()> {
 /// (inbox) and the outbox relayed; then the watchdog looks for stuck orders.
 #[redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let (messaging, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
-        .map_err(anyhow::Error::msg)?;
+    on_event(&message).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// One message, from the Redis trigger or pushed to `/events`; then the watchdog looks for
+/// stuck orders.
+fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
+    let received = messaging::receive(SERVICE, message, repository::open, events::handle)?;
+    let (messaging, db) = (&received.messaging, &received.db);
     let watch = || -> Result<(), spin_sdk::sqlite::Error> {
-        if watchdog::sweep(&db)? > 0 {
-            messaging.relay(&db)?;
+        if watchdog::sweep(db)? > 0 {
+            messaging.relay(db)?;
         }
-        watchdog::keep_watching(&db, &messaging)
+        watchdog::keep_watching(db, messaging)
     };
-    watch().map_err(|error| anyhow::anyhow!("watchdog: {error:?}"))
+    watch().map_err(|error| format!("watchdog: {error:?}"))?;
+    Ok(received.delivery)
 }

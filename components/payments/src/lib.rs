@@ -19,7 +19,9 @@ mod repository;
 
 use service_kit::db::Db;
 use service_kit::http::Router;
+use service_kit::inbox::Delivery;
 use service_kit::messaging::{self, Messaging};
+use service_kit::transport;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -53,14 +55,23 @@ fn router() -> Router {
         .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
             handlers::replay(r, c, p)
         })
+        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+            transport::pushed_response(on_event(request.body()))
+        })
 }
 
 #[spin_sdk::redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    // The tick needs no work of its own: the due work below runs after every message.
-    let (messaging, db) = messaging::receive(SERVICE, &message, repository::open, events::handle)
-        .map_err(anyhow::Error::msg)?;
-    run_due(&db, &messaging)
+    on_event(&message).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// One message, from the Redis trigger or pushed to `/events`. The tick needs no work of
+/// its own: the due work runs after every message.
+fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
+    let received = messaging::receive(SERVICE, message, repository::open, events::handle)?;
+    run_due(&received.db, &received.messaging).map_err(|error| format!("{error:#}"))?;
+    Ok(received.delivery)
 }
 
 /// Charges, refunds and relays what is due.

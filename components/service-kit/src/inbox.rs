@@ -89,8 +89,9 @@ pub struct DeadLetter {
 pub struct Consumer<'a> {
     /// The name the consumer confirms with; producers expect it in their subscriber list.
     pub name: &'a str,
-    /// The Redis address receipts are written to.
-    pub redis_address: &'a str,
+    /// The Redis address receipts are written to; none with the HTTP transport, where the
+    /// answer to the push is the receipt.
+    pub redis_address: Option<&'a str>,
 }
 
 impl Consumer<'_> {
@@ -249,7 +250,10 @@ impl Consumer<'_> {
     }
 
     fn confirm(&self, event_id: &str) {
-        if let Ok(redis) = Connection::open(self.redis_address) {
+        let Some(address) = self.redis_address else {
+            return;
+        };
+        if let Ok(redis) = Connection::open(address) {
             confirm(&redis, event_id, self.name);
         }
     }

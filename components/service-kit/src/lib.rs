@@ -10,7 +10,8 @@
 //! - [`db`]: SQLite access with versioned migrations and transactions.
 //! - [`events`]: the event envelope and the typed payload of every integration event.
 //! - [`outbox`], [`inbox`], [`tick`], wired together by [`messaging`]: reliable delivery on
-//!   top of at-most-once pub/sub (see `docs/events.md`).
+//!   top of at-most-once pub/sub, or HTTP push where there is no Redis trigger
+//!   ([`transport`]; see `docs/events.md`).
 
 pub mod clock;
 pub mod context;
@@ -26,5 +27,6 @@ pub mod outbox;
 pub mod problem;
 pub mod tick;
 pub mod token;
+pub mod transport;
 
 pub use problem::{FieldError, Problem};

@@ -1,6 +1,6 @@
 //! One service's side of the event system, wired once: its outbox relay, its tick, and its
-//! idempotent consumer, configured from the component's variables `redis_address` and
-//! `event_subscribers`.
+//! idempotent consumer, configured from the component's variables `event_transport`,
+//! `redis_address` and `event_subscribers`.
 
 use spin_sdk::http::Response;
 use spin_sdk::sqlite::Error;
@@ -10,24 +10,24 @@ use crate::db::Db;
 use crate::events::Envelope;
 use crate::inbox::{dead_letters, Consumer, Delivery, HandlerError};
 use crate::outbox::{self, parse_subscribers, Relay, RelayReport};
+use crate::transport::Transport;
 use crate::{http, tick, Problem};
 
 /// A service's messaging configuration.
 pub struct Messaging {
     service: &'static str,
-    redis_address: String,
+    transport: Transport,
     subscribers: String,
 }
 
 impl Messaging {
-    /// Reads the variables `redis_address` and (for producers) `event_subscribers`.
+    /// Reads the transport (see [`Transport::from_variables`]) and, for producers,
+    /// `event_subscribers`.
     pub fn from_variables(service: &'static str) -> Result<Self, String> {
-        let redis_address = spin_sdk::variables::get("redis_address")
-            .map_err(|error| format!("variable redis_address: {error:?}"))?;
         let subscribers = spin_sdk::variables::get("event_subscribers").unwrap_or_default();
         Ok(Self {
             service,
-            redis_address,
+            transport: Transport::from_variables()?,
             subscribers,
         })
     }
@@ -43,24 +43,28 @@ impl Messaging {
     pub fn relay(&self, db: &Db) -> Result<RelayReport, Error> {
         let subscribers = |channel: &str| parse_subscribers(&self.subscribers, channel);
         let report = Relay {
-            redis_address: &self.redis_address,
+            transport: &self.transport,
             subscribers: &subscribers,
         }
         .run(db)?;
         if let Some(due) = report.next_due_at {
-            tick::schedule(&self.redis_address, self.service, due - now_ms());
+            self.schedule_tick(due - now_ms());
         }
         Ok(report)
     }
 
-    /// Asks for a tick in `delay_ms` (for background work other than the relay).
+    /// Asks for a tick in `delay_ms` (for background work other than the relay). Without
+    /// Redis there are no ticks: the work waits for the service's next request.
     pub fn schedule_tick(&self, delay_ms: i64) {
-        tick::schedule(&self.redis_address, self.service, delay_ms);
+        if let Some(address) = self.transport.redis_address() {
+            tick::schedule(address, self.service, delay_ms);
+        }
     }
 
-    /// Handles one message from the Redis trigger: this service's tick needs no work of its
-    /// own; other services' ticks are ignored; anything else is an event for the idempotent
-    /// consumer. The outbox is relayed afterwards in every case.
+    /// Handles one message from the Redis trigger or pushed to the service's `/events` route:
+    /// this service's tick needs no work of its own; other services' ticks are ignored;
+    /// anything else is an event for the idempotent consumer. The outbox is relayed
+    /// afterwards in every case.
     pub fn on_message(
         &self,
         db: &Db,
@@ -82,7 +86,7 @@ impl Messaging {
     pub fn consumer(&self) -> Consumer<'_> {
         Consumer {
             name: self.service,
-            redis_address: &self.redis_address,
+            redis_address: self.transport.redis_address(),
         }
     }
 
@@ -119,19 +123,31 @@ impl Messaging {
     }
 }
 
-/// A consuming service's Redis trigger entry point: reads the messaging configuration, opens
-/// the service's database with `open`, and hands `message` to [`Messaging::on_message`].
-/// Returns both for the work the service does after each message.
+/// What a consuming service has after one message: its messaging, its database, and what
+/// became of the message (`None` for a tick).
+pub struct Received {
+    pub messaging: Messaging,
+    pub db: Db,
+    pub delivery: Option<Delivery>,
+}
+
+/// A consuming service's entry point for one message (from the Redis trigger or pushed over
+/// HTTP): reads the messaging configuration, opens the service's database with `open`, and
+/// hands `message` to [`Messaging::on_message`].
 pub fn receive(
     service: &'static str,
     message: &[u8],
     open: impl FnOnce() -> Result<Db, Error>,
     handle: impl FnOnce(&Db, &Envelope) -> Result<(), HandlerError>,
-) -> Result<(Messaging, Db), String> {
+) -> Result<Received, String> {
     let messaging = Messaging::from_variables(service)?;
     let db = open().map_err(|error| format!("opening {service}'s database: {error:?}"))?;
-    messaging
+    let delivery = messaging
         .on_message(&db, message, handle)
         .map_err(|error| format!("handling a message: {error:?}"))?;
-    Ok((messaging, db))
+    Ok(Received {
+        messaging,
+        db,
+        delivery,
+    })
 }

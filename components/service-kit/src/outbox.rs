@@ -9,15 +9,17 @@
 //! 3. Each run publishes due rows, and for rows published before, reads the receipts the
 //!    subscribers left in Redis: all present means confirmed; otherwise the row is published
 //!    again after a growing delay, until [`MAX_ATTEMPTS`], then it is kept as undelivered for
-//!    an operator to replay.
+//!    an operator to replay. With the HTTP transport (see [`crate::transport`]) each run
+//!    pushes due rows to every subscriber instead, and all answering 2xx confirms the row.
 
 use serde::Serialize;
 use spin_sdk::redis::{Connection, RedisParameter};
-use spin_sdk::sqlite::Error;
+use spin_sdk::sqlite::{Error, QueryResult};
 
 use crate::clock::now_ms;
 use crate::db::{int, text, Db, Migration, Rows};
 use crate::events::{Envelope, IntegrationEvent};
+use crate::transport::{self, Transport};
 
 /// The outbox table. Services list it in their migrations.
 pub const MIGRATION: Migration = Migration {
@@ -98,8 +100,8 @@ pub struct RelayReport {
 
 /// Publishes and confirms one service's outbox.
 pub struct Relay<'a> {
-    /// The Redis address (`redis://host:port`).
-    pub redis_address: &'a str,
+    /// How events travel (Redis pub/sub or HTTP push).
+    pub transport: &'a Transport,
     /// The consumer names expected to confirm each channel's events.
     pub subscribers: &'a dyn Fn(&str) -> Vec<String>,
 }
@@ -116,21 +118,45 @@ pub struct Undelivered {
 }
 
 impl Relay<'_> {
-    /// Publishes what is due and confirms what subscribers received. Redis being down is
-    /// not an error: the rows stay and the next run tries again.
+    /// Delivers what is due and confirms what subscribers received. An unreachable
+    /// transport is not an error: the rows stay and the next run tries again.
     pub fn run(&self, db: &Db) -> Result<RelayReport, Error> {
-        let now = now_ms();
         let due = db.query(
             "SELECT event_id, channel, envelope, attempts FROM outbox
              WHERE confirmed_at IS NULL AND undelivered_at IS NULL AND next_attempt_at <= ?
              ORDER BY created_at LIMIT 200",
-            &[int(now)],
+            &[int(now_ms())],
         )?;
         let mut report = RelayReport::default();
+        match self.transport {
+            Transport::Redis { address } => self.publish(db, &due, address, &mut report)?,
+            Transport::Http => self.push(db, &due, &mut report)?,
+        }
+        let pending = db.query(
+            "SELECT COUNT(*) AS pending, MIN(next_attempt_at) AS next_due_at FROM outbox
+             WHERE confirmed_at IS NULL AND undelivered_at IS NULL",
+            &[],
+        )?;
+        if let Some(row) = Rows::new(&pending).first() {
+            report.pending = row.int("pending") as u32;
+            report.next_due_at = row.opt_int("next_due_at");
+        }
+        Ok(report)
+    }
+
+    /// Redis: publishes due rows, and confirms rows published before by their receipts.
+    fn publish(
+        &self,
+        db: &Db,
+        due: &QueryResult,
+        address: &str,
+        report: &mut RelayReport,
+    ) -> Result<(), Error> {
+        let now = now_ms();
         // After the first Redis failure the rest of the run only postpones: each further call
         // would wait for a reconnection that is not coming.
-        let mut redis = Connection::open(self.redis_address).ok();
-        for row in Rows::new(&due).iter() {
+        let mut redis = Connection::open(address).ok();
+        for row in Rows::new(due).iter() {
             let event_id = row.text("event_id");
             let channel = row.text("channel");
             let attempts = row.int("attempts");
@@ -154,12 +180,7 @@ impl Relay<'_> {
                     }
                 }
             }
-            if attempts >= MAX_ATTEMPTS {
-                self.mark(db, "undelivered_at", &event_id, now)?;
-                report.undelivered += 1;
-                continue;
-            }
-            if !self.claim(db, &event_id, attempts)? {
+            if !self.take(db, &event_id, attempts, report)? {
                 continue;
             }
             match connection.publish(&channel, &row.text("envelope").into_bytes()) {
@@ -170,23 +191,57 @@ impl Relay<'_> {
                 Ok(()) => report.published += 1,
                 Err(error) => {
                     redis = None;
-                    db.execute(
-                        "UPDATE outbox SET last_error = ? WHERE event_id = ?",
-                        &[text(format!("publish failed: {error:?}")), text(event_id)],
-                    )?;
+                    self.failed(db, &event_id, &format!("publish failed: {error:?}"))?;
                 }
             }
         }
-        let pending = db.query(
-            "SELECT COUNT(*) AS pending, MIN(next_attempt_at) AS next_due_at FROM outbox
-             WHERE confirmed_at IS NULL AND undelivered_at IS NULL",
-            &[],
-        )?;
-        if let Some(row) = Rows::new(&pending).first() {
-            report.pending = row.int("pending") as u32;
-            report.next_due_at = row.opt_int("next_due_at");
+        Ok(())
+    }
+
+    /// HTTP: pushes each due row to every subscriber; all answering 2xx confirms it.
+    fn push(&self, db: &Db, due: &QueryResult, report: &mut RelayReport) -> Result<(), Error> {
+        for row in Rows::new(due).iter() {
+            let event_id = row.text("event_id");
+            if !self.take(db, &event_id, row.int("attempts"), report)? {
+                continue;
+            }
+            let envelope = row.text("envelope");
+            let failures: Vec<String> = (self.subscribers)(&row.text("channel"))
+                .iter()
+                .filter_map(|subscriber| transport::push(subscriber, &envelope).err())
+                .collect();
+            if failures.is_empty() {
+                self.mark(db, "confirmed_at", &event_id, now_ms())?;
+                report.confirmed += 1;
+            } else {
+                report.published += 1;
+                self.failed(db, &event_id, &failures.join("; "))?;
+            }
         }
-        Ok(report)
+        Ok(())
+    }
+
+    /// Gives up on a row out of attempts (`false`), or claims it for this delivery.
+    fn take(
+        &self,
+        db: &Db,
+        event_id: &str,
+        attempts: i64,
+        report: &mut RelayReport,
+    ) -> Result<bool, Error> {
+        if attempts >= MAX_ATTEMPTS {
+            self.mark(db, "undelivered_at", event_id, now_ms())?;
+            report.undelivered += 1;
+            return Ok(false);
+        }
+        self.claim(db, event_id, attempts)
+    }
+
+    fn failed(&self, db: &Db, event_id: &str, error: &str) -> Result<(), Error> {
+        db.execute(
+            "UPDATE outbox SET last_error = ? WHERE event_id = ?",
+            &[text(error), text(event_id)],
+        )
     }
 
     /// Takes the row for this run (another instance may be relaying too) and schedules the

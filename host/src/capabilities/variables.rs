@@ -33,8 +33,9 @@ pub fn env_name(name: &str) -> String {
 }
 
 impl ResolvedVariables {
-    /// Resolves `declared` from `overrides` (CLI), then `env`, then defaults. A required
-    /// variable without a value is an error only once something uses it ([`Self::render`]).
+    /// Resolves `declared` from `overrides` (CLI), then `env`, then defaults. As in Spin
+    /// (3.5 and later), a required variable without a value stops start-up even when no
+    /// selected component reads it.
     pub fn resolve(
         declared: &BTreeMap<String, VariableDecl>,
         overrides: &[(String, String)],
@@ -52,11 +53,20 @@ impl ResolvedVariables {
                 .map(|(_, v)| v.clone())
                 .or_else(|| env(&env_name(name)))
                 .or_else(|| decl.default.clone());
-            if let Some(value) = value {
-                if decl.secret && !value.is_empty() {
-                    resolved.secrets.push(value.clone());
+            match value {
+                Some(value) => {
+                    if decl.secret && !value.is_empty() {
+                        resolved.secrets.push(value.clone());
+                    }
+                    resolved.values.insert(name.clone(), value);
                 }
-                resolved.values.insert(name.clone(), value);
+                None if decl.required => {
+                    return Err(VariablesError::Required {
+                        name: name.clone(),
+                        env: env_name(name),
+                    })
+                }
+                None => {}
             }
         }
         Ok(resolved)
@@ -136,9 +146,7 @@ mod tests {
 
     #[test]
     fn missing_required_and_unknown_overrides_fail() {
-        let resolved = ResolvedVariables::resolve(&declared(), &[], |_| None).unwrap();
-        let err = resolved
-            .render(&Template::parse("{{ api_key }}").unwrap())
+        let err = ResolvedVariables::resolve(&declared(), &[], |_| None)
             .unwrap_err()
             .to_string();
         assert!(

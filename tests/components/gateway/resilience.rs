@@ -111,7 +111,8 @@ async fn with_payments_down_checkout_still_takes_orders_and_they_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_catalog_times_out_within_its_deadline_and_orders_keeps_answering() {
     let slow = FakeUpstream::start(Duration::from_secs(5), vec![200], json!({})).await;
-    let api = with_catalog_at(&slow.url, 400).await;
+    // The deadline leaves room for accounts' argon2id on a busy machine.
+    let api = with_catalog_at(&slow.url, 800).await;
     let ada = api.customer().await;
 
     let started = Instant::now();
@@ -123,7 +124,7 @@ async fn a_slow_catalog_times_out_within_its_deadline_and_orders_keeps_answering
     let took = started.elapsed();
     let problem = assert_problem(&products, 504);
     assert!(
-        took < Duration::from_millis(1500),
+        took < Duration::from_millis(2000),
         "answered after {took:?}"
     );
     assert!(problem["request_id"].is_string());
