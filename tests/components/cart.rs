@@ -212,6 +212,7 @@ async fn cart_reaches_the_catalog_where_the_catalog_url_variable_says() {
     let shop = Shop::start_with(ShopOptions {
         components: vec!["cart", "catalog"],
         variables: vec![("catalog_url".into(), format!("http://127.0.0.1:{port}"))],
+        ..Default::default()
     })
     .await;
     let (product, _) = two_products(&shop).await;

@@ -16,6 +16,7 @@ mod observability;
 mod orders;
 mod payments;
 mod support;
+mod tracing;
 mod web;
 
 use std::collections::HashSet;

@@ -1,6 +1,7 @@
 //! The host measures every component with no code in it: request counts and latency by
-//! component and route, service chaining, instantiation, event deliveries; served in the
-//! Prometheus format on the metrics listener only, and scraped by a real Prometheus.
+//! component and route, service chaining, instantiation, event deliveries, and the
+//! key-value, SQLite and Redis calls components make; served in the Prometheus format on the
+//! metrics listener only, accepted by `promtool`, and scraped by a real Prometheus.
 
 use std::time::Duration;
 
@@ -43,6 +44,61 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 
+/// Asserts that the histogram `name` has a sane series `labels` (without braces): some
+/// observations, cumulative buckets ending at the count, and a mean under `max_mean`
+/// seconds.
+fn assert_sane_histogram(text: &str, name: &str, labels: &str, max_mean: f64) {
+    let count = sample(text, &format!("{name}_count{{{labels}}}"))
+        .unwrap_or_else(|| panic!("no {name}{{{labels}}} in\n{text}"));
+    let sum = sample(text, &format!("{name}_sum{{{labels}}}")).unwrap();
+    assert!(count >= 1.0, "{name}{{{labels}}}: count {count}");
+    assert!(
+        sum > 0.0 && sum / count < max_mean,
+        "{name}{{{labels}}}: sum {sum}, count {count}"
+    );
+    let prefix = format!("{name}_bucket{{{labels},le=");
+    let buckets: Vec<f64> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .map(|rest| rest.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(buckets.len() > 5, "{name}{{{labels}}}: buckets {buckets:?}");
+    assert!(
+        buckets.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{buckets:?}"
+    );
+    assert_eq!(
+        buckets.last(),
+        Some(&count),
+        "the +Inf bucket holds every observation"
+    );
+}
+
+/// Asserts that `promtool check metrics` accepts `text` (format and naming conventions).
+fn assert_promtool_accepts(text: &str) {
+    use std::io::Write;
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running promtool (apt-get install prometheus)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = promtool.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_measures_every_component_on_the_metrics_listener_only() {
     let api = Api::start().await;
@@ -74,6 +130,51 @@ async fn the_host_measures_every_component_on_the_metrics_listener_only() {
         assert!(value >= 1.0, "{series} = {value}");
     }
     assert_eq!(sample(&text, "wasmart_instances_queued"), Some(0.0));
+
+    // The host calls behind that checkout, by component, label and operation.
+    for series in [
+        r#"wasmart_key_value_operations_total{component="cart",label="cart",operation="get",outcome="ok"}"#,
+        r#"wasmart_key_value_operations_total{component="cart",label="cart",operation="set",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="orders",label="orders",operation="insert",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="orders",label="orders",operation="select",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="payments",label="payments",operation="insert",outcome="ok"}"#,
+        r#"wasmart_redis_operations_total{component="orders",operation="publish",outcome="ok"}"#,
+        r#"wasmart_redis_messages_published_total{component="orders",channel="wasmart.orders"}"#,
+    ] {
+        let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+        assert!(value >= 1.0, "{series} = {value}");
+    }
+    for (name, labels) in [
+        (
+            "wasmart_key_value_operation_duration_seconds",
+            r#"component="cart",label="cart",operation="get""#,
+        ),
+        (
+            "wasmart_sqlite_operation_duration_seconds",
+            r#"component="orders",label="orders",operation="insert""#,
+        ),
+        (
+            "wasmart_redis_operation_duration_seconds",
+            r#"component="orders",operation="publish""#,
+        ),
+    ] {
+        assert_sane_histogram(&text, name, labels, 0.5);
+    }
+    let published = sample(
+        &text,
+        r#"wasmart_redis_messages_published_total{component="orders",channel="wasmart.orders"}"#,
+    )
+    .unwrap();
+    let publishes = sample(
+        &text,
+        r#"wasmart_redis_operations_total{component="orders",operation="publish",outcome="ok"}"#,
+    )
+    .unwrap();
+    assert!(
+        published <= publishes,
+        "every message counted is a publish that worked"
+    );
+    assert_promtool_accepts(&text);
 
     let (status, _) = get(&format!("{metrics_url}/elsewhere")).await;
     assert_eq!(status, 404);

@@ -3,6 +3,8 @@
 
 pub mod access_log;
 pub mod component_log;
+pub mod envelope;
+pub mod host_call;
 pub mod metrics;
 pub mod metrics_server;
 pub mod otlp;
