@@ -15,16 +15,21 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::bindings::spin_imports::SpinImports;
-use crate::capabilities::key_value::{KeyValueStore, RedisKeyValue, SqliteKeyValue};
+use crate::capabilities::key_value::{self, KeyValueStore, RedisKeyValue, SqliteKeyValue};
 use crate::capabilities::outbound_http;
-use crate::capabilities::sqlite::SqliteDatabase;
+use crate::capabilities::outbound_redis;
+use crate::capabilities::sqlite::{self, SqliteDatabase};
 use crate::capabilities::variables::ResolvedVariables;
 use crate::engine::{self, EngineOptions, EpochTicker};
-use crate::executor::{Component, ExecutionLimits, Executor, Grants, HostState, Mount};
+use crate::executor::{
+    Component, ExecutionLimits, Executor, Grants, HostCallMetrics, HostState, Mount,
+};
 use crate::manifest::{ComponentDecl, FileMount, Manifest, Route};
 use crate::observability::access_log::{AccessLog, LogFormat};
 use crate::observability::component_log::ComponentLog;
-use crate::observability::metrics::Metrics;
+use crate::observability::metrics::{HostInterface, Metrics};
+use crate::observability::otlp::{self, ExportTask, OtlpConfig};
+use crate::observability::trace::{TraceCounters, Tracer};
 use crate::redis_server::PrivateRedis;
 use crate::runtime_config::{KeyValueBackend, RuntimeConfig};
 use crate::state_dir::StateDir;
@@ -54,6 +59,8 @@ pub struct AppOptions {
     pub console_logs: bool,
     /// `--log-format`: how requests and event deliveries are echoed on the console.
     pub log_format: LogFormat,
+    /// Where to export spans (from the `OTEL_*` environment variables); off when `None`.
+    pub otlp: Option<OtlpConfig>,
 }
 
 impl AppOptions {
@@ -72,6 +79,7 @@ impl AppOptions {
             request_timeout: Duration::from_secs(30),
             console_logs: true,
             log_format: LogFormat::Text,
+            otlp: None,
         }
     }
 }
@@ -85,6 +93,7 @@ pub struct App {
     redis_addresses: Vec<String>,
     listen: SocketAddr,
     metrics_listen: Option<SocketAddr>,
+    export: Option<(ExportTask, String)>,
     _ticker: EpochTicker,
 }
 
@@ -116,6 +125,13 @@ impl App {
         outbound_http::add_to_linker(&mut linker)?;
         SpinImports::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
 
+        let trace_counters = Arc::new(TraceCounters::default());
+        let mut metrics = Metrics::new(options.metrics_listen.is_some());
+        if options.otlp.is_some() {
+            metrics = metrics.with_trace_counters(trace_counters.clone());
+        }
+        let metrics = Arc::new(metrics);
+
         let mut stores = StoreRegistry::default();
         let mut components = HashMap::new();
         for decl in &selected {
@@ -124,6 +140,7 @@ impl App {
                 linker: &linker,
                 state: &state,
                 variables: &variables,
+                metrics: &metrics,
                 options,
             }
             .load(decl, &runtime_config, &mut stores, secrets.clone())
@@ -189,8 +206,18 @@ impl App {
             request_timeout: options.request_timeout,
             max_instances: options.engine.max_instances,
         };
-        let metrics = Metrics::new(options.metrics_listen.is_some());
-        let executor = Executor::new(engine, components, router, limits, access_log, metrics);
+        let (tracer, export) = match &options.otlp {
+            Some(config) => {
+                let resource = config.resource(&manifest.name);
+                let described = format!("{} ({})", config.endpoint, config.protocol);
+                let (tracer, task) = otlp::start(config.clone(), resource, trace_counters);
+                (tracer, Some((task, described)))
+            }
+            None => (Tracer::default(), None),
+        };
+        let executor = Executor::new(
+            engine, components, router, limits, access_log, metrics, tracer,
+        );
         Ok(Self {
             manifest,
             state,
@@ -199,6 +226,7 @@ impl App {
             redis_addresses,
             listen: options.listen,
             metrics_listen: options.metrics_listen,
+            export,
             _ticker: ticker,
         })
     }
@@ -259,6 +287,7 @@ impl App {
         Ok(RunningApp {
             addr,
             metrics_addr,
+            export: self.export,
             executor: self.executor,
             state: self.state,
             shutdown,
@@ -274,6 +303,8 @@ impl App {
 pub struct RunningApp {
     addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
+    /// The trace exporter and where it sends.
+    export: Option<(ExportTask, String)>,
     executor: Arc<Executor>,
     state: StateDir,
     shutdown: CancellationToken,
@@ -329,6 +360,9 @@ impl RunningApp {
         if let Some(metrics) = self.metrics_addr {
             out.push_str(&format!("Metrics at http://{metrics}/metrics\n"));
         }
+        if let Some((_, endpoint)) = &self.export {
+            out.push_str(&format!("Exporting traces to {endpoint}\n"));
+        }
         out.push_str("Available Routes:\n");
         for (route, component, wildcard) in self.executor.router().routes() {
             let path = route.strip_suffix("/...").unwrap_or(route);
@@ -348,12 +382,16 @@ impl RunningApp {
         self.executor.time_instantiation(id, iterations).await
     }
 
-    /// Stops accepting, lets in-flight requests finish, stops triggers and private Redis.
+    /// Stops accepting, lets in-flight requests finish, stops triggers, exports the last
+    /// spans, and stops private Redis.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let served = self.server.await.context("HTTP server task")?;
         for task in self.tasks.drain(..) {
             let _ = task.await;
+        }
+        if let Some((export, _)) = self.export.take() {
+            export.shutdown().await;
         }
         for server in &mut self.private_redis {
             server.stop().await;
@@ -435,6 +473,7 @@ struct ComponentLoader<'a> {
     linker: &'a Linker<HostState>,
     state: &'a StateDir,
     variables: &'a ResolvedVariables,
+    metrics: &'a Metrics,
     options: &'a AppOptions,
 }
 
@@ -457,6 +496,7 @@ impl ComponentLoader<'_> {
         for label in &decl.sqlite_databases {
             sqlite.insert(label.clone(), stores.sqlite(label, runtime_config)?);
         }
+        let metrics = self.host_call_metrics(decl);
         let mut variables = BTreeMap::new();
         for (name, template) in &decl.variables {
             variables.insert(name.clone(), self.variables.render(template)?);
@@ -496,9 +536,44 @@ impl ComponentLoader<'_> {
                 self.options.console_logs,
                 secrets,
             )?,
+            metrics,
             http,
             redis,
         })
+    }
+
+    /// The component's host-call series, one per granted label (none when metrics are off).
+    fn host_call_metrics(&self, decl: &ComponentDecl) -> HostCallMetrics {
+        let id = decl.id.as_str();
+        let per_label = |interface, labels: &[String], operations| {
+            labels
+                .iter()
+                .filter_map(|label| {
+                    let stats =
+                        self.metrics
+                            .operation_stats(interface, &[id, label], operations)?;
+                    Some((label.clone(), stats))
+                })
+                .collect()
+        };
+        HostCallMetrics {
+            key_value: per_label(
+                HostInterface::KeyValue,
+                &decl.key_value_stores,
+                key_value::OPERATIONS,
+            ),
+            sqlite: per_label(
+                HostInterface::Sqlite,
+                &decl.sqlite_databases,
+                sqlite::OPERATIONS,
+            ),
+            redis: self.metrics.operation_stats(
+                HostInterface::Redis,
+                &[id],
+                outbound_redis::OPERATIONS,
+            ),
+            published: self.metrics.published_messages(id),
+        }
     }
 
     /// Folders the component sees: mapped folders directly, everything else staged.

@@ -4,7 +4,14 @@
 //!
 //! Every guest failure (trap, timeout, no response) stays inside the one invocation: it is
 //! logged and becomes a 500 for that request, and the host carries on.
+//!
+//! Tracing: each request gets a SERVER span (a child of its `traceparent`, which is then
+//! rewritten to the span, so that the component sees the host's span as its parent), each
+//! Redis delivery a CONSUMER span (a child of the event envelope's `traceparent`), and each
+//! invocation an INTERNAL execution span under those; host calls and outgoing requests made
+//! by the guest are children of the execution span.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,7 +35,9 @@ use crate::capabilities::outbound_redis::RedisConnections;
 use crate::capabilities::sqlite::SqliteDatabase;
 use crate::observability::access_log::{self, AccessLog, AccessRecord, EventRecord};
 use crate::observability::component_log::ComponentLog;
-use crate::observability::metrics::Metrics;
+use crate::observability::envelope::EventEnvelope;
+use crate::observability::metrics::{ChannelCounts, Metrics, OperationStats};
+use crate::observability::trace::{Span, SpanContext, SpanKind, Tracer, TRACEPARENT};
 use crate::triggers::http::headers;
 use crate::triggers::http::router::{RouteMatch, Router};
 
@@ -38,6 +47,17 @@ pub struct Grants {
     pub sqlite: HashMap<String, Arc<SqliteDatabase>>,
     pub variables: BTreeMap<String, String>,
     pub allowed_hosts: Arc<AllowedHosts>,
+}
+
+/// A component's host-call metrics, resolved at load; empty when metrics are off.
+#[derive(Default)]
+pub struct HostCallMetrics {
+    /// By key-value label.
+    pub key_value: HashMap<String, Arc<OperationStats>>,
+    /// By SQLite label.
+    pub sqlite: HashMap<String, Arc<OperationStats>>,
+    pub redis: Option<Arc<OperationStats>>,
+    pub published: Option<Arc<ChannelCounts>>,
 }
 
 /// A host folder a component sees at `guest` (read-only).
@@ -53,6 +73,7 @@ pub struct Component {
     pub environment: Vec<(String, String)>,
     pub mounts: Vec<Mount>,
     pub log: Arc<ComponentLog>,
+    pub metrics: HostCallMetrics,
     /// Set when the component exports `wasi:http/incoming-handler`.
     pub http: Option<ProxyPre<HostState>>,
     /// Set when the component exports `fermyon:spin/inbound-redis`.
@@ -74,12 +95,25 @@ pub struct HostState {
     component: Arc<Component>,
     executor: Arc<Executor>,
     deadline: Instant,
+    /// The execution span's context, when traced: the parent of host-call spans.
+    trace: Option<SpanContext>,
 }
 
 impl HostState {
     /// The grants of the running component.
     pub fn grants(&self) -> &Grants {
         &self.component.grants
+    }
+
+    /// The host-call metrics of the running component.
+    pub fn host_call_metrics(&self) -> &HostCallMetrics {
+        &self.component.metrics
+    }
+
+    /// Starts the span of a host call, a child of the execution span (nothing when the
+    /// invocation is not traced).
+    pub fn host_call_span(&self, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Span {
+        self.executor.tracer.child(name, kind, self.trace.as_ref())
     }
 
     /// Host resources shared by all components.
@@ -141,6 +175,7 @@ pub struct Executor {
     permits: tokio::sync::Semaphore,
     access_log: AccessLog,
     metrics: Arc<Metrics>,
+    tracer: Tracer,
     listen_addr: OnceLock<SocketAddr>,
 }
 
@@ -169,7 +204,8 @@ impl Executor {
         router: Router,
         limits: ExecutionLimits,
         access_log: AccessLog,
-        metrics: Metrics,
+        metrics: Arc<Metrics>,
+        tracer: Tracer,
     ) -> Arc<Self> {
         let permits = tokio::sync::Semaphore::new(limits.max_instances.max(1) as usize);
         Arc::new(Self {
@@ -180,7 +216,8 @@ impl Executor {
             limits,
             permits,
             access_log,
-            metrics: Arc::new(metrics),
+            metrics,
+            tracer,
             listen_addr: OnceLock::new(),
         })
     }
@@ -188,6 +225,11 @@ impl Executor {
     /// What the host measures of the application (see `--metrics-listen`).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Starts the spans of the application's work (disabled without OTLP export).
+    pub fn tracer(&self) -> &Tracer {
+        &self.tracer
     }
 
     /// The application's public routes.
@@ -212,9 +254,11 @@ impl Executor {
             .ok_or_else(|| GuestFailure::UnknownComponent(id.to_string()))
     }
 
+    /// A store for one invocation of `component`, traced under execution span `trace`.
     fn new_store(
         self: &Arc<Self>,
         component: &Arc<Component>,
+        trace: Option<SpanContext>,
     ) -> wasmtime::Result<Store<HostState>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(component.log.stream())
@@ -227,10 +271,15 @@ impl Executor {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundHttp::new(component.grants.allowed_hosts.clone(), self.clone()),
+            outbound: OutboundHttp::new(
+                component.grants.allowed_hosts.clone(),
+                self.clone(),
+                trace,
+            ),
             component: component.clone(),
             executor: self.clone(),
             deadline: Instant::now() + self.limits.request_timeout,
+            trace,
         };
         let mut store = Store::new(&self.engine, state);
         store.set_epoch_deadline(1);
@@ -256,9 +305,10 @@ impl Executor {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let started = Instant::now();
-        let method = request.method().to_string();
+        let method = request.method().clone();
         let path = request.uri().path().to_string();
-        let (request_id, trace_id) = correlate(request.headers_mut());
+        let request_id = request_id(request.headers_mut());
+        let (mut span, trace) = self.server_span(request.headers_mut(), true);
         let (response, route) = if path == "/.well-known/spin/health" {
             (host_response(http::StatusCode::OK, "OK"), None)
         } else {
@@ -272,7 +322,10 @@ impl Executor {
                     let _permit = self.permits.acquire().await;
                     drop(queued);
                     let _running = self.metrics.running();
-                    (self.run_matched(request, &route, client).await, Some(route))
+                    let response = self
+                        .run_matched(request, &route, client, span.context())
+                        .await;
+                    (response, Some(route))
                 }
             }
         };
@@ -284,27 +337,86 @@ impl Executor {
                 started.elapsed(),
             );
         }
+        end_server_span(
+            &mut span,
+            &method,
+            &path,
+            route.as_ref(),
+            response.status().as_u16(),
+        );
+        if span.is_recording() {
+            span.set("client.address", client.ip().to_string());
+            span.set("wasmart.request_id", request_id.clone());
+        }
+        drop(span);
         self.access_log.record(&AccessRecord {
             kind: "request",
             ts: access_log::unix_now(),
-            method: &method,
+            method: method.as_str(),
             path: &path,
             route: route.as_ref().map_or("", |r| r.raw_route.as_str()),
             component: route.as_ref().map_or("", |r| r.component.as_str()),
             status: response.status().as_u16(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             request_id: &request_id,
-            trace_id: &trace_id,
+            trace_id: &trace.map(|t| t.trace_id_hex()).unwrap_or_default(),
         });
         response
     }
 
-    /// Runs the component `route` names for `request`, adding Spin's headers first.
+    /// Starts the SERVER span of a request that arrived with `headers`, a child of its
+    /// `traceparent`, and writes the span's context into `traceparent` for the component.
+    /// Without tracing, a well-formed `traceparent` is kept, and a trace is started for a
+    /// request that has none when `correlate` is set (requests from clients, so that their
+    /// log lines share a trace id). Returns the span and the trace the component sees.
+    fn server_span(
+        &self,
+        headers: &mut http::HeaderMap,
+        correlate: bool,
+    ) -> (Span, Option<SpanContext>) {
+        let incoming = headers
+            .get(TRACEPARENT)
+            .and_then(|value| value.to_str().ok())
+            .and_then(SpanContext::parse);
+        let span = self
+            .tracer
+            .start("HTTP request", SpanKind::Server, incoming.as_ref());
+        let context = match (span.context(), incoming) {
+            (Some(context), _) => context,
+            (None, Some(incoming)) => return (span, Some(incoming)),
+            (None, None) if correlate => SpanContext::new_root(),
+            (None, None) => return (span, None),
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&context.traceparent()) {
+            headers.insert(TRACEPARENT, value);
+        }
+        (span, Some(context))
+    }
+
+    /// Starts the INTERNAL span of one invocation of component `id`, under `parent`.
+    fn execution_span(&self, id: &str, parent: Option<&SpanContext>) -> Span {
+        if parent.is_none() {
+            return Span::DISABLED;
+        }
+        let mut span = self.tracer.child(
+            format!("execute_wasm_component {id}"),
+            SpanKind::Internal,
+            parent,
+        );
+        if span.is_recording() {
+            span.set("wasmart.component", id.to_owned());
+        }
+        span
+    }
+
+    /// Runs the component `route` names for `request`, adding Spin's headers first; the
+    /// execution is traced under `trace`.
     async fn run_matched<B>(
         self: &Arc<Self>,
         mut request: http::Request<B>,
         route: &RouteMatch,
         client: SocketAddr,
+        trace: Option<SpanContext>,
     ) -> http::Response<ResponseBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -328,7 +440,7 @@ impl Executor {
             client,
             &default_host,
         );
-        match self.run_http(&route.component, request).await {
+        match self.run_http(&route.component, request, trace).await {
             Ok(response) => response,
             Err(failure) => {
                 self.report(&route.component, &failure);
@@ -355,11 +467,12 @@ impl Executor {
         }
     }
 
-    /// Runs component `id`'s HTTP handler with a fresh instance.
+    /// Runs component `id`'s HTTP handler with a fresh instance, traced under `trace`.
     async fn run_http<B>(
         self: &Arc<Self>,
         id: &str,
         request: http::Request<B>,
+        trace: Option<SpanContext>,
     ) -> Result<http::Response<ResponseBody>, GuestFailure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -370,7 +483,10 @@ impl Executor {
             .http
             .clone()
             .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
-        let mut store = self.new_store(&component).map_err(GuestFailure::Trap)?;
+        let mut execution = self.execution_span(id, trace.as_ref());
+        let mut store = self
+            .new_store(&component, execution.context())
+            .map_err(GuestFailure::Trap)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -395,10 +511,16 @@ impl Executor {
                     .call_handle(&mut store, incoming, outparam)
                     .await
             };
-            match tokio::time::timeout(timeout, run).await {
+            let outcome = match tokio::time::timeout(timeout, run).await {
                 Ok(result) => result.map_err(GuestFailure::Trap),
                 Err(_) => Err(GuestFailure::Timeout(timeout)),
+            };
+            if let Err(failure) = &outcome {
+                if execution.is_recording() {
+                    execution.set_error(failure.to_string());
+                }
             }
+            outcome
         });
         match receiver.await {
             Ok(Ok(response)) => {
@@ -451,8 +573,10 @@ impl Executor {
             client,
             &self.default_host(),
         );
+        let method = request.method().clone();
+        let (mut span, _) = self.server_span(request.headers_mut(), false);
         let started = Instant::now();
-        let response = match self.run_http(id, request).await {
+        let response = match self.run_http(id, request, span.context()).await {
             Ok(response) => response,
             Err(failure) => {
                 self.report(id, &failure);
@@ -464,6 +588,13 @@ impl Executor {
         };
         self.metrics
             .record_request(id, "chained", response.status().as_u16(), started.elapsed());
+        end_server_span(
+            &mut span,
+            &method,
+            &path,
+            Some(&route),
+            response.status().as_u16(),
+        );
         Ok(response)
     }
 
@@ -473,6 +604,7 @@ impl Executor {
         request: http::Request<WasiBody>,
     ) -> Result<http::Response<ResponseBody>, wasmtime_wasi_http::Error> {
         let (mut parts, body) = request.into_parts();
+        let (mut span, _) = self.server_span(&mut parts.headers, false);
         let path_and_query = parts
             .uri
             .path_and_query()
@@ -491,10 +623,24 @@ impl Executor {
             .get()
             .copied()
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
-        Ok(match self.router.route(request.uri().path()) {
-            Some(route) => self.run_matched(request, &route, client).await,
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let route = self.router.route(&path);
+        let response = match &route {
+            Some(route) => {
+                self.run_matched(request, route, client, span.context())
+                    .await
+            }
             None => host_response(http::StatusCode::NOT_FOUND, "Not Found"),
-        })
+        };
+        end_server_span(
+            &mut span,
+            &method,
+            &path,
+            route.as_ref(),
+            response.status().as_u16(),
+        );
+        Ok(response)
     }
 
     /// Creates a store and instantiates component `id` `iterations` times without calling it;
@@ -511,7 +657,7 @@ impl Executor {
             .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
         let started = Instant::now();
         for _ in 0..iterations {
-            let mut store = self.new_store(&component)?;
+            let mut store = self.new_store(&component, None)?;
             pre.instantiate_async(&mut store).await?;
         }
         Ok(started.elapsed() / iterations.max(1))
@@ -529,12 +675,17 @@ impl Executor {
             .redis
             .clone()
             .ok_or_else(|| GuestFailure::NoHandler(id.to_string()))?;
+        let envelope = EventEnvelope::read(payload);
+        let mut delivery = self.delivery_span(id, channel, &envelope);
         let queued = self.metrics.queued();
         let _permit = self.permits.acquire().await;
         drop(queued);
         let _running = self.metrics.running();
         let started = Instant::now();
-        let mut store = self.new_store(&component).map_err(GuestFailure::Trap)?;
+        let mut execution = self.execution_span(id, delivery.context().as_ref());
+        let mut store = self
+            .new_store(&component, execution.context())
+            .map_err(GuestFailure::Trap)?;
         let timeout = self.limits.request_timeout;
         let run = async {
             let handler = pre.instantiate_async(&mut store).await?;
@@ -552,10 +703,16 @@ impl Executor {
         };
         if let Err(failure) = &outcome {
             self.report(id, failure);
+            if execution.is_recording() {
+                execution.set_error(failure.to_string());
+                delivery.set_error(failure.to_string());
+            }
         }
+        drop(execution);
+        drop(delivery);
         self.metrics
             .record_event(id, outcome.is_ok(), started.elapsed());
-        let message: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+        let trace_id = envelope.trace_context().map(|c| c.trace_id_hex());
         self.access_log.record(&EventRecord {
             kind: "event",
             ts: access_log::unix_now(),
@@ -563,25 +720,78 @@ impl Executor {
             channel,
             outcome: if outcome.is_ok() { "handled" } else { "failed" },
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            event_id: message["id"].as_str(),
-            trace_id: message["traceparent"]
-                .as_str()
-                .and_then(access_log::trace_id),
+            event_id: envelope.id.as_deref(),
+            trace_id: trace_id.as_deref(),
         });
         outcome
     }
+
+    /// Starts the CONSUMER span of delivering a message on `channel` to component `id`: a
+    /// child of the event's `traceparent`, else the root of a new trace.
+    fn delivery_span(&self, id: &str, channel: &str, envelope: &EventEnvelope) -> Span {
+        if !self.tracer.is_enabled() {
+            return Span::DISABLED;
+        }
+        let parent = envelope.trace_context();
+        let mut span = self.tracer.start(
+            format!("{channel} receive"),
+            SpanKind::Consumer,
+            parent.as_ref(),
+        );
+        if span.is_recording() {
+            span.set("messaging.system", "redis");
+            span.set("messaging.operation.type", "process");
+            span.set("messaging.destination.name", channel.to_owned());
+            span.set("wasmart.component", id.to_owned());
+            if let Some(event_id) = &envelope.id {
+                span.set("messaging.message.id", event_id.clone());
+            }
+            if let Some(event_type) = &envelope.event_type {
+                span.set("wasmart.event.type", event_type.clone());
+            }
+        }
+        span
+    }
 }
 
-/// The request id and trace id of an incoming request: the client's when well-formed, else
-/// new ones, written into the request's headers so that the component, the access log and
-/// every later hop share them.
-fn correlate(headers: &mut http::HeaderMap) -> (String, String) {
+/// Names a SERVER span after its route and records what the response was.
+fn end_server_span(
+    span: &mut Span,
+    method: &http::Method,
+    path: &str,
+    route: Option<&RouteMatch>,
+    status: u16,
+) {
+    if !span.is_recording() {
+        return;
+    }
+    span.set("http.request.method", method.as_str().to_owned());
+    span.set("url.path", path.to_owned());
+    span.set("url.scheme", "http");
+    span.set("http.response.status_code", i64::from(status));
+    match route {
+        Some(route) => {
+            span.set_name(format!("{method} {}", route.raw_route));
+            span.set("http.route", route.raw_route.clone());
+            span.set("wasmart.component", route.component.clone());
+        }
+        None => span.set_name(method.as_str().to_owned()),
+    }
+    if status >= 500 {
+        span.set_error(format!("HTTP {status}"));
+    }
+}
+
+/// The request id of an incoming request: the client's `X-Request-Id` when well-formed,
+/// else a new one written into the request, so that the component, the access log and every
+/// later hop share it.
+fn request_id(headers: &mut http::HeaderMap) -> String {
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_string);
-    let request_id = match request_id {
+    match request_id {
         Some(id) => id,
         None => {
             let id = uuid::Uuid::new_v4().to_string();
@@ -590,23 +800,5 @@ fn correlate(headers: &mut http::HeaderMap) -> (String, String) {
             }
             id
         }
-    };
-    let incoming = headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(access_log::trace_id)
-        .map(str::to_string);
-    let trace_id = match incoming {
-        Some(trace) => trace,
-        None => {
-            let traceparent = access_log::new_traceparent();
-            if let Ok(value) = http::HeaderValue::from_str(&traceparent) {
-                headers.insert("traceparent", value);
-            }
-            access_log::trace_id(&traceparent)
-                .unwrap_or_default()
-                .to_string()
-        }
-    };
-    (request_id, trace_id)
+    }
 }

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use wasmart_host::engine::EngineOptions;
 use wasmart_host::manifest::Manifest;
 use wasmart_host::observability::access_log::LogFormat;
+use wasmart_host::observability::otlp::OtlpConfig;
 use wasmart_host::{App, AppOptions};
 
 /// Runs Spin applications on wasmtime.
@@ -127,6 +128,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
+    // Like `spin up`: OTLP trace export is configured by the standard OTEL_* variables.
+    let otlp = OtlpConfig::from_env(|name| std::env::var(name).ok())
+        .context("tracing (OTEL_* environment variables)")?;
     if args.build {
         let manifest = Manifest::load(&args.manifest)?;
         wasmart_host::build::build_components(&manifest, &args.component_ids)?;
@@ -148,6 +152,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         console_logs: !args.quiet,
         log_format: args.log_format,
+        otlp,
     };
     let running = App::load(&options).await?.start().await?;
     println!(

@@ -12,6 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::engine::EngineOptions;
+use crate::observability::otlp::OtlpConfig;
 use crate::redis_server::PrivateRedis;
 use crate::{App, AppOptions, RunningApp};
 
@@ -34,6 +35,9 @@ pub struct TestOptions {
     pub instance_memory_mb: Option<u64>,
     /// Serve metrics on a free loopback port (like `--metrics-listen 127.0.0.1:0`).
     pub metrics: bool,
+    /// Export spans (what `up` reads from `OTEL_EXPORTER_OTLP_*`; tests must not share the
+    /// process environment).
+    pub otlp: Option<OtlpConfig>,
 }
 
 /// A running application with its own temporary state dir.
@@ -143,6 +147,7 @@ impl TestApp {
             request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
             console_logs: false,
             log_format: Default::default(),
+            otlp: options.otlp,
         };
         let running = App::load(&app_options).await?.start().await?;
         let client = HttpClient::new();

@@ -213,6 +213,7 @@ async fn cart_reaches_the_catalog_where_its_variables_say() {
             ("catalog_origin".into(), format!("http://127.0.0.1:{port}")),
             ("catalog_path".into(), "/internal/catalog".into()),
         ],
+        ..Default::default()
     })
     .await;
     let (product, _) = two_products(&shop).await;

@@ -20,6 +20,7 @@ mod payments;
 mod processes;
 mod split;
 mod support;
+mod tracing;
 mod web;
 
 use std::collections::HashSet;

@@ -1,6 +1,7 @@
 //! The host measures every component with no code in it: request counts and latency by
-//! component and route, service chaining, instantiation, event deliveries; served in the
-//! Prometheus format on the metrics listener only, and scraped by a real Prometheus.
+//! component and route, service chaining, instantiation, event deliveries, and the
+//! key-value, SQLite and Redis calls components make; served in the Prometheus format on the
+//! metrics listener only, accepted by `promtool`, and scraped by a real Prometheus.
 
 use std::time::Duration;
 
@@ -43,6 +44,61 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 
+/// Asserts that the histogram `name` has a sane series `labels` (without braces): some
+/// observations, cumulative buckets ending at the count, and a mean under `max_mean`
+/// seconds.
+fn assert_sane_histogram(text: &str, name: &str, labels: &str, max_mean: f64) {
+    let count = sample(text, &format!("{name}_count{{{labels}}}"))
+        .unwrap_or_else(|| panic!("no {name}{{{labels}}} in\n{text}"));
+    let sum = sample(text, &format!("{name}_sum{{{labels}}}")).unwrap();
+    assert!(count >= 1.0, "{name}{{{labels}}}: count {count}");
+    assert!(
+        sum > 0.0 && sum / count < max_mean,
+        "{name}{{{labels}}}: sum {sum}, count {count}"
+    );
+    let prefix = format!("{name}_bucket{{{labels},le=");
+    let buckets: Vec<f64> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .map(|rest| rest.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(buckets.len() > 5, "{name}{{{labels}}}: buckets {buckets:?}");
+    assert!(
+        buckets.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{buckets:?}"
+    );
+    assert_eq!(
+        buckets.last(),
+        Some(&count),
+        "the +Inf bucket holds every observation"
+    );
+}
+
+/// Asserts that `promtool check metrics` accepts `text` (format and naming conventions).
+fn assert_promtool_accepts(text: &str) {
+    use std::io::Write;
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running promtool (apt-get install prometheus)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = promtool.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_measures_every_component_on_the_metrics_listener_only() {
     let api = Api::start().await;
@@ -75,6 +131,51 @@ async fn the_host_measures_every_component_on_the_metrics_listener_only() {
     }
     assert_eq!(sample(&text, "wasmart_instances_queued"), Some(0.0));
 
+    // The host calls behind that checkout, by component, label and operation.
+    for series in [
+        r#"wasmart_key_value_operations_total{component="cart",label="cart",operation="get",outcome="ok"}"#,
+        r#"wasmart_key_value_operations_total{component="cart",label="cart",operation="set",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="orders",label="orders",operation="insert",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="orders",label="orders",operation="select",outcome="ok"}"#,
+        r#"wasmart_sqlite_operations_total{component="payments",label="payments",operation="insert",outcome="ok"}"#,
+        r#"wasmart_redis_operations_total{component="orders",operation="publish",outcome="ok"}"#,
+        r#"wasmart_redis_messages_published_total{component="orders",channel="wasmart.orders"}"#,
+    ] {
+        let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+        assert!(value >= 1.0, "{series} = {value}");
+    }
+    for (name, labels) in [
+        (
+            "wasmart_key_value_operation_duration_seconds",
+            r#"component="cart",label="cart",operation="get""#,
+        ),
+        (
+            "wasmart_sqlite_operation_duration_seconds",
+            r#"component="orders",label="orders",operation="insert""#,
+        ),
+        (
+            "wasmart_redis_operation_duration_seconds",
+            r#"component="orders",operation="publish""#,
+        ),
+    ] {
+        assert_sane_histogram(&text, name, labels, 0.5);
+    }
+    let published = sample(
+        &text,
+        r#"wasmart_redis_messages_published_total{component="orders",channel="wasmart.orders"}"#,
+    )
+    .unwrap();
+    let publishes = sample(
+        &text,
+        r#"wasmart_redis_operations_total{component="orders",operation="publish",outcome="ok"}"#,
+    )
+    .unwrap();
+    assert!(
+        published <= publishes,
+        "every message counted is a publish that worked"
+    );
+    assert_promtool_accepts(&text);
+
     let (status, _) = get(&format!("{metrics_url}/elsewhere")).await;
     assert_eq!(status, 404);
     let public = api.shop.app.get("/metrics").await.unwrap();
@@ -85,7 +186,7 @@ async fn the_host_measures_every_component_on_the_metrics_listener_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prometheus_scrapes_the_host_and_sees_the_request_rate() {
+async fn prometheus_scrapes_the_host_and_answers_every_committed_query() {
     let api = Api::start().await;
     let metrics_url = api.shop.app.metrics_url().expect("a metrics listener");
     let target = metrics_url.trim_start_matches("http://");
@@ -137,11 +238,112 @@ async fn prometheus_scrapes_the_host_and_sees_the_request_rate() {
     let targets = get(&format!("http://127.0.0.1:{port}/api/v1/targets"))
         .await
         .1;
-    prometheus.kill().await.ok();
     let rate =
         rate.unwrap_or_else(|| panic!("Prometheus never saw a request rate; targets: {targets}"));
     assert!(rate > 0.0);
     assert!(targets.contains(r#""health":"up""#), "{targets}");
+
+    // Every query of the Grafana dashboard and the alert rules is valid PromQL, and every
+    // metric it reads is one the host exports (after a checkout, so events and stores ran).
+    let ada = api.customer().await;
+    let product = api.products(1).await.remove(0);
+    api.put_in_cart(&ada, &product, 1).await;
+    api.place_order(&ada, "tok_visa").await;
+    let handled = r#"wasmart_event_deliveries_total{component="payments",outcome="handled"}"#;
+    let exported = eventually(Duration::from_secs(5), || async {
+        let text = get(&format!("{metrics_url}/metrics")).await.1;
+        sample(&text, handled).is_some().then_some(text)
+    })
+    .await
+    .expect("payments handled the order's event");
+    let queries = committed_queries();
+    assert!(queries.len() >= 20, "{queries:#?}");
+    for (source, query) in &queries {
+        for metric in metric_names(query) {
+            assert!(
+                exported.contains(&format!("# TYPE {metric} ")),
+                "{source}: the host exports no {metric}"
+            );
+        }
+        let concrete = query
+            .replace("$__rate_interval", "10s")
+            .replace("$component", ".*");
+        let url = format!(
+            "http://127.0.0.1:{port}/api/v1/query?query={}",
+            percent_encode(&concrete)
+        );
+        let (status, body) = get(&url).await;
+        assert!(
+            status == 200 && body.contains(r#""status":"success""#),
+            "{source}: Prometheus refused {concrete}: {body}"
+        );
+    }
+    prometheus.kill().await.ok();
+}
+
+/// Every PromQL expression in `deploy/observability/`: the Grafana dashboard's targets and
+/// the rules' `expr`s, each with where it comes from.
+fn committed_queries() -> Vec<(String, String)> {
+    let dir = crate::workspace_root().join("deploy/observability");
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("grafana/wasmart-host.json")).unwrap(),
+    )
+    .unwrap();
+    let mut queries = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            queries.push((
+                format!("grafana panel {:?}", panel["title"].as_str().unwrap()),
+                target["expr"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let rules: Value = serde_norway::from_str(
+        &std::fs::read_to_string(dir.join("wasmart-rules.yml")).unwrap(),
+    )
+    .unwrap();
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let name = rule.get("alert").or_else(|| rule.get("record")).unwrap();
+            queries.push((
+                format!("rule {}", name.as_str().unwrap()),
+                rule["expr"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    queries
+}
+
+/// The `wasmart_*` metric families `query` reads (histogram suffixes removed).
+fn metric_names(query: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = query;
+    while let Some(start) = rest.find("wasmart_") {
+        let name: String = rest[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[start + name.len()..];
+        let family = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name)
+            .to_owned();
+        names.push(family);
+    }
+    names
+}
+
+/// `text` for a URL query value.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
 }
 
 #[test]

@@ -23,6 +23,7 @@ async fn shop_with(variables: Vec<(String, String)>) -> Shop {
     Shop::start_with(ShopOptions {
         components: vec!["orders", "cart", "catalog"],
         variables,
+        ..Default::default()
     })
     .await
 }

@@ -2,6 +2,7 @@
 //! identities to call services with.
 
 use serde_json::Value;
+use wasmart_host::observability::otlp::OtlpConfig;
 pub use wasmart_host::testing::TestResponse;
 use wasmart_host::testing::{RedisServer, TestApp, TestOptions};
 
@@ -44,6 +45,8 @@ pub struct ShopOptions {
     pub components: Vec<&'static str>,
     /// Extra `--variable name=value`s.
     pub variables: Vec<(String, String)>,
+    /// Export spans over OTLP.
+    pub otlp: Option<OtlpConfig>,
 }
 
 impl Shop {
@@ -82,6 +85,7 @@ impl Shop {
                 component_ids: options.components.iter().map(|c| c.to_string()).collect(),
                 max_instances: Some(64),
                 metrics: true,
+                otlp: options.otlp,
                 ..Default::default()
             },
         )

@@ -4,6 +4,9 @@
 //! [`KeyValueStore`] is the backend trait: one instance per configured label, created at
 //! start-up and shared by every request. [`SqliteKeyValue`] (Spin's default) and
 //! [`RedisKeyValue`] are the backends.
+//!
+//! Every operation is measured ([`HostCall`]): `wasmart_key_value_*` metrics by component,
+//! label and operation, and a `spin_key_value.<operation>` CLIENT span.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,31 @@ use wasmtime::component::Resource;
 
 use crate::bindings::spin_imports::fermyon::spin2_0_0::key_value::{self as wit, Error};
 use crate::executor::HostState;
+use crate::observability::host_call::HostCall;
+use crate::observability::metrics::OperationStats;
+use crate::observability::trace::SpanKind;
+
+/// The operations measured, by [`Operation`] number.
+pub const OPERATIONS: &[&str] = &["get", "set", "delete", "exists", "get_keys"];
+
+/// The span names of [`OPERATIONS`], as Spin names them.
+const SPAN_NAMES: [&str; 5] = [
+    "spin_key_value.get",
+    "spin_key_value.set",
+    "spin_key_value.delete",
+    "spin_key_value.exists",
+    "spin_key_value.get_keys",
+];
+
+/// A store operation, numbered as [`OPERATIONS`].
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Get,
+    Set,
+    Delete,
+    Exists,
+    GetKeys,
+}
 
 /// A failure inside a backend, shown to the guest as `error::other`.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +67,11 @@ pub trait KeyValueStore: Send + Sync {
 }
 
 /// What a component holds after `store.open`: the backend of one granted label.
-pub struct StoreHandle(Arc<dyn KeyValueStore>);
+pub struct StoreHandle {
+    store: Arc<dyn KeyValueStore>,
+    label: String,
+    stats: Option<Arc<OperationStats>>,
+}
 
 /// Spin's default backend: labels share one SQLite file, keyed by `(store, key)`.
 pub struct SqliteKeyValue {
@@ -218,6 +250,25 @@ fn other(error: BackendError) -> Error {
     Error::Other(error.to_string())
 }
 
+impl HostState {
+    /// The backend behind `store`, and the measurement of one `operation` on it.
+    fn key_value_call(
+        &self,
+        store: &Resource<StoreHandle>,
+        operation: Operation,
+    ) -> wasmtime::Result<(Arc<dyn KeyValueStore>, HostCall)> {
+        let handle = self.table.get(store)?;
+        let index = operation as usize;
+        let mut span = self.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        if span.is_recording() {
+            span.set("db.operation.name", OPERATIONS[index]);
+            span.set("db.namespace", handle.label.clone());
+        }
+        let call = HostCall::start(handle.stats.as_ref(), index, span);
+        Ok((handle.store.clone(), call))
+    }
+}
+
 impl wit::Host for HostState {}
 
 impl wit::HostStore for HostState {
@@ -229,7 +280,12 @@ impl wit::HostStore for HostState {
         let Some(store) = self.grants().key_value.get(&label).cloned() else {
             return Ok(Err(Error::AccessDenied));
         };
-        Ok(Ok(self.table.push(StoreHandle(store))?))
+        let stats = self.host_call_metrics().key_value.get(&label).cloned();
+        Ok(Ok(self.table.push(StoreHandle {
+            store,
+            label,
+            stats,
+        })?))
     }
 
     async fn get(
@@ -237,8 +293,10 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let store = self.table.get(&store)?.0.clone();
-        Ok(store.get(&key).await.map_err(other))
+        let (store, call) = self.key_value_call(&store, Operation::Get)?;
+        let result = store.get(&key).await;
+        call.finish(&result);
+        Ok(result.map_err(other))
     }
 
     async fn set(
@@ -247,8 +305,10 @@ impl wit::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let store = self.table.get(&store)?.0.clone();
-        Ok(store.set(&key, &value).await.map_err(other))
+        let (store, call) = self.key_value_call(&store, Operation::Set)?;
+        let result = store.set(&key, &value).await;
+        call.finish(&result);
+        Ok(result.map_err(other))
     }
 
     async fn delete(
@@ -256,8 +316,10 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let store = self.table.get(&store)?.0.clone();
-        Ok(store.delete(&key).await.map_err(other))
+        let (store, call) = self.key_value_call(&store, Operation::Delete)?;
+        let result = store.delete(&key).await;
+        call.finish(&result);
+        Ok(result.map_err(other))
     }
 
     async fn exists(
@@ -265,16 +327,20 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        let store = self.table.get(&store)?.0.clone();
-        Ok(store.exists(&key).await.map_err(other))
+        let (store, call) = self.key_value_call(&store, Operation::Exists)?;
+        let result = store.exists(&key).await;
+        call.finish(&result);
+        Ok(result.map_err(other))
     }
 
     async fn get_keys(
         &mut self,
         store: Resource<StoreHandle>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let store = self.table.get(&store)?.0.clone();
-        Ok(store.get_keys().await.map_err(other))
+        let (store, call) = self.key_value_call(&store, Operation::GetKeys)?;
+        let result = store.get_keys().await;
+        call.finish(&result);
+        Ok(result.map_err(other))
     }
 
     async fn drop(&mut self, store: Resource<StoreHandle>) -> wasmtime::Result<()> {

@@ -4,6 +4,10 @@
 //!   in-process, without touching the network;
 //! - self requests: a relative URL (`/path`) goes to this application's own routes, if
 //!   `http://self` is allowed.
+//!
+//! When the invocation is traced, every request gets a CLIENT span, and its `traceparent` is
+//! set to that span (replacing the guest's), so that the callee — in-process or another
+//! host — continues the trace under it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +19,7 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::allowed_hosts::{AllowedHosts, Destination};
 use crate::executor::{Executor, HostState};
+use crate::observability::trace::{Span, SpanContext, SpanKind, TRACEPARENT};
 
 /// The domain whose subdomains name components for service chaining.
 pub const CHAINING_SUFFIX: &str = ".spin.internal";
@@ -27,12 +32,55 @@ const SELF_AUTHORITY: &str = "self.wasmart.invalid";
 pub struct OutboundHttp {
     allowed: Arc<AllowedHosts>,
     executor: Arc<Executor>,
+    /// The invocation's execution span, when traced.
+    trace: Option<SpanContext>,
 }
 
 impl OutboundHttp {
-    /// The policy for a component with allow-list `allowed` in the app run by `executor`.
-    pub fn new(allowed: Arc<AllowedHosts>, executor: Arc<Executor>) -> Self {
-        Self { allowed, executor }
+    /// The policy for a component with allow-list `allowed` in the app run by `executor`,
+    /// whose invocation is traced under `trace`.
+    pub fn new(
+        allowed: Arc<AllowedHosts>,
+        executor: Arc<Executor>,
+        trace: Option<SpanContext>,
+    ) -> Self {
+        Self {
+            allowed,
+            executor,
+            trace,
+        }
+    }
+
+    /// Starts the CLIENT span of `request` and points its `traceparent` at the span.
+    fn client_span(&self, request: &mut http::Request<WasiBody>) -> Span {
+        let mut span = self.executor.tracer().child(
+            request.method().as_str().to_owned(),
+            SpanKind::Client,
+            self.trace.as_ref(),
+        );
+        let Some(context) = span.context() else {
+            return span;
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&context.traceparent()) {
+            request.headers_mut().insert(TRACEPARENT, value);
+        }
+        if span.is_recording() {
+            let uri = request.uri();
+            span.set("http.request.method", request.method().as_str().to_owned());
+            span.set("url.full", uri.to_string());
+            if let Some(host) = uri.host() {
+                span.set("server.address", host.to_owned());
+            }
+            let port = uri
+                .port_u16()
+                .unwrap_or(if uri.scheme_str() == Some("https") {
+                    443
+                } else {
+                    80
+                });
+            span.set("server.port", i64::from(port));
+        }
+        span
     }
 }
 
@@ -52,9 +100,38 @@ fn finished() -> Box<dyn Future<Output = Result<(), Error>> + Send> {
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> ResponseFuture {
+        let mut span = self.client_span(&mut request);
+        let response = self.route(request, options);
+        if !span.is_recording() {
+            return response;
+        }
+        Box::new(async move {
+            let result = Box::into_pin(response).await;
+            match &result {
+                Ok((response, _)) => {
+                    let status = response.status().as_u16();
+                    span.set("http.response.status_code", i64::from(status));
+                    if status >= 400 {
+                        span.set_error(format!("HTTP {status}"));
+                    }
+                }
+                Err(error) => span.set_error(format!("{error:?}")),
+            }
+            result
+        })
+    }
+}
+
+impl OutboundHttp {
+    /// Sends `request` where it goes: the app itself, a chained component, or the network.
+    fn route(
+        &self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
     ) -> ResponseFuture {
         let host = request
             .uri()

@@ -1,6 +1,10 @@
 //! `fermyon:spin/redis`: outbound Redis, only to addresses the component's
 //! `allowed_outbound_hosts` allows. Connections are shared per address across requests and
 //! reconnect by themselves after a Redis restart.
+//!
+//! Every command is measured ([`HostCall`]): `wasmart_redis_*` metrics by component and
+//! operation, messages published by channel, and a CLIENT span named after the command. A
+//! published Wasmart event's id and type are added to its span.
 
 use std::collections::HashMap;
 
@@ -11,6 +15,33 @@ use crate::bindings::spin_imports::fermyon::spin2_0_0::redis::{
     self as wit, Error, RedisParameter, RedisResult,
 };
 use crate::executor::HostState;
+use crate::observability::envelope::EventEnvelope;
+use crate::observability::host_call::HostCall;
+use crate::observability::trace::SpanKind;
+
+/// The operations measured, by [`Operation`] number.
+pub const OPERATIONS: &[&str] = &[
+    "publish", "get", "set", "incr", "del", "sadd", "smembers", "srem", "execute",
+];
+
+/// The span names of [`OPERATIONS`]: the command, as Spin names them.
+const SPAN_NAMES: [&str; 9] = [
+    "PUBLISH", "GET", "SET", "INCR", "DEL", "SADD", "SMEMBERS", "SREM", "EXECUTE",
+];
+
+/// A command, numbered as [`OPERATIONS`].
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Publish,
+    Get,
+    Set,
+    Incr,
+    Del,
+    Sadd,
+    Smembers,
+    Srem,
+    Execute,
+}
 
 /// What a component holds after `connection.open`.
 pub struct ConnectionHandle(redis::aio::ConnectionManager);
@@ -53,13 +84,30 @@ fn other(e: redis::RedisError) -> Error {
     }
 }
 
+impl HostState {
+    /// Starts measuring one `operation` of the running component.
+    fn redis_call(&self, operation: Operation) -> HostCall {
+        let index = operation as usize;
+        let mut span = self.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        if span.is_recording() {
+            span.set("db.system.name", "redis");
+            span.set("db.operation.name", SPAN_NAMES[index]);
+        }
+        HostCall::start(self.host_call_metrics().redis.as_ref(), index, span)
+    }
+}
+
+/// Runs `command` on `connection`, measured by `call`.
 async fn run<T: redis::FromRedisValue>(
     state: &mut HostState,
     connection: &Resource<ConnectionHandle>,
+    call: HostCall,
     command: redis::Cmd,
 ) -> wasmtime::Result<Result<T, Error>> {
     let mut c = state.table.get(connection)?.0.clone();
-    Ok(command.query_async(&mut c).await.map_err(other))
+    let result = command.query_async(&mut c).await.map_err(other);
+    call.finish(&result);
+    Ok(result)
 }
 
 fn to_result(value: redis::Value) -> Vec<RedisResult> {
@@ -102,13 +150,33 @@ impl wit::HostConnection for HostState {
         channel: String,
         payload: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        run::<i64>(
-            self,
-            &c,
-            redis::cmd("PUBLISH").arg(channel).arg(payload).clone(),
-        )
-        .await
-        .map(|r| r.map(drop))
+        let mut call = self.redis_call(Operation::Publish);
+        if call.span.is_recording() {
+            call.span.set("messaging.system", "redis");
+            call.span.set("messaging.operation.type", "send");
+            call.span.set("messaging.destination.name", channel.clone());
+            let envelope = EventEnvelope::read(&payload);
+            let cause = envelope.trace_context();
+            if let Some(id) = envelope.id {
+                call.span.set("messaging.message.id", id);
+            }
+            if let Some(event_type) = envelope.event_type {
+                call.span.set("wasmart.event.type", event_type);
+            }
+            // An event of an earlier request (republished by the outbox relay) links to it.
+            let current = call.span.context().map(|context| context.trace_id);
+            if let Some(cause) = cause {
+                if Some(cause.trace_id) != current {
+                    call.span.add_link(cause);
+                }
+            }
+        }
+        let command = redis::cmd("PUBLISH").arg(&channel).arg(payload).clone();
+        let published = run::<i64>(self, &c, call, command).await?.map(drop);
+        if let (Ok(()), Some(counts)) = (&published, &self.host_call_metrics().published) {
+            counts.record(&channel);
+        }
+        Ok(published)
     }
 
     async fn get(
@@ -116,7 +184,8 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        run(self, &c, redis::cmd("GET").arg(key).clone()).await
+        let call = self.redis_call(Operation::Get);
+        run(self, &c, call, redis::cmd("GET").arg(key).clone()).await
     }
 
     async fn set(
@@ -125,7 +194,14 @@ impl wit::HostConnection for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        run(self, &c, redis::cmd("SET").arg(key).arg(value).clone()).await
+        let call = self.redis_call(Operation::Set);
+        run(
+            self,
+            &c,
+            call,
+            redis::cmd("SET").arg(key).arg(value).clone(),
+        )
+        .await
     }
 
     async fn incr(
@@ -133,7 +209,8 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        run(self, &c, redis::cmd("INCR").arg(key).clone()).await
+        let call = self.redis_call(Operation::Incr);
+        run(self, &c, call, redis::cmd("INCR").arg(key).clone()).await
     }
 
     async fn del(
@@ -141,7 +218,8 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        run(self, &c, redis::cmd("DEL").arg(keys).clone()).await
+        let call = self.redis_call(Operation::Del);
+        run(self, &c, call, redis::cmd("DEL").arg(keys).clone()).await
     }
 
     async fn sadd(
@@ -150,7 +228,14 @@ impl wit::HostConnection for HostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        run(self, &c, redis::cmd("SADD").arg(key).arg(values).clone()).await
+        let call = self.redis_call(Operation::Sadd);
+        run(
+            self,
+            &c,
+            call,
+            redis::cmd("SADD").arg(key).arg(values).clone(),
+        )
+        .await
     }
 
     async fn smembers(
@@ -158,7 +243,8 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        run(self, &c, redis::cmd("SMEMBERS").arg(key).clone()).await
+        let call = self.redis_call(Operation::Smembers);
+        run(self, &c, call, redis::cmd("SMEMBERS").arg(key).clone()).await
     }
 
     async fn srem(
@@ -167,7 +253,14 @@ impl wit::HostConnection for HostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        run(self, &c, redis::cmd("SREM").arg(key).arg(values).clone()).await
+        let call = self.redis_call(Operation::Srem);
+        run(
+            self,
+            &c,
+            call,
+            redis::cmd("SREM").arg(key).arg(values).clone(),
+        )
+        .await
     }
 
     async fn execute(
@@ -183,7 +276,10 @@ impl wit::HostConnection for HostState {
                 RedisParameter::Binary(b) => cmd.arg(b),
             };
         }
-        Ok(run::<redis::Value>(self, &c, cmd).await?.map(to_result))
+        let call = self.redis_call(Operation::Execute);
+        Ok(run::<redis::Value>(self, &c, call, cmd)
+            .await?
+            .map(to_result))
     }
 
     async fn drop(&mut self, c: Resource<ConnectionHandle>) -> wasmtime::Result<()> {

@@ -3,11 +3,43 @@
 //!
 //! [`SqliteDatabase`] is created once per label at start-up and keeps a small pool of
 //! connections; `connection.open` checks one out for the rest of the request.
+//!
+//! Every statement is measured ([`HostCall`]): `wasmart_sqlite_*` metrics by component,
+//! label and operation (the statement's first keyword), and a CLIENT span with the
+//! statement's text (its parameters are not recorded).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::types::Value as SqlValue;
+
+use crate::executor::HostState;
+use crate::observability::host_call::HostCall;
+use crate::observability::metrics::OperationStats;
+use crate::observability::trace::SpanKind;
+
+/// The operations measured: a statement's first keyword, or `other`.
+pub const OPERATIONS: &[&str] = &[
+    "select", "insert", "update", "delete", "begin", "commit", "rollback", "other",
+];
+
+/// The span names of [`OPERATIONS`].
+const SPAN_NAMES: [&str; 8] = [
+    "SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK", "sqlite",
+];
+
+/// The [`OPERATIONS`] number of `statement`.
+fn operation(statement: &str) -> usize {
+    let keyword = statement
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    OPERATIONS[..OPERATIONS.len() - 1]
+        .iter()
+        .position(|name| keyword.eq_ignore_ascii_case(name))
+        .unwrap_or(OPERATIONS.len() - 1)
+}
 
 /// One label's database file and its idle connections.
 pub struct SqliteDatabase {
@@ -36,6 +68,8 @@ pub struct QueryOutput {
 pub struct ConnectionHandle {
     database: Arc<SqliteDatabase>,
     connection: Arc<Mutex<Option<rusqlite::Connection>>>,
+    label: String,
+    stats: Option<Arc<OperationStats>>,
 }
 
 impl SqliteDatabase {
@@ -69,8 +103,13 @@ impl SqliteDatabase {
         Ok(connection)
     }
 
-    /// Takes an idle connection, or opens a new one.
-    pub fn checkout(self: &Arc<Self>) -> Result<ConnectionHandle, SqliteError> {
+    /// Takes an idle connection, or opens a new one, for a component that opened `label`
+    /// (its statements are counted in `stats`).
+    pub fn checkout(
+        self: &Arc<Self>,
+        label: String,
+        stats: Option<Arc<OperationStats>>,
+    ) -> Result<ConnectionHandle, SqliteError> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let connection = match idle {
             Some(c) => c,
@@ -79,6 +118,8 @@ impl SqliteDatabase {
         Ok(ConnectionHandle {
             database: self.clone(),
             connection: Arc::new(Mutex::new(Some(connection))),
+            label,
+            stats,
         })
     }
 }
@@ -148,6 +189,19 @@ impl ConnectionHandle {
         self.with_connection(|c| Ok(c.changes())).await.unwrap_or(0)
     }
 
+    /// Starts measuring `statement`, run by the component `state` runs.
+    fn measure(&self, state: &HostState, statement: &str) -> HostCall {
+        let index = operation(statement);
+        let mut span = state.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        if span.is_recording() {
+            span.set("db.system.name", "sqlite");
+            span.set("db.namespace", self.label.clone());
+            span.set("db.operation.name", SPAN_NAMES[index]);
+            span.set("db.query.text", statement.to_owned());
+        }
+        HostCall::start(self.stats.as_ref(), index, span)
+    }
+
     async fn with_connection<T: Send + 'static>(
         &self,
         op: impl FnOnce(&rusqlite::Connection) -> Result<T, SqliteError> + Send + 'static,
@@ -203,7 +257,8 @@ macro_rules! sqlite_interface {
                 let Some(database) = self.grants().sqlite.get(&label).cloned() else {
                     return Ok(Err(Error::AccessDenied));
                 };
-                match database.checkout() {
+                let stats = self.host_call_metrics().sqlite.get(&label).cloned();
+                match database.checkout(label, stats) {
                     Ok(handle) => Ok(Ok(self.table.push(handle)?)),
                     Err(e) => Ok(Err(Error::Io(e.to_string()))),
                 }
@@ -216,7 +271,9 @@ macro_rules! sqlite_interface {
                 parameters: Vec<Value>,
             ) -> wasmtime::Result<Result<QueryResult, Error>> {
                 let handle = self.table.get(&connection)?;
+                let call = handle.measure(self, &statement);
                 let output = handle.execute(statement, parameters.into_iter().map(to_sql).collect()).await;
+                call.finish(&output);
                 Ok(output
                     .map(|out| QueryResult {
                         columns: out.columns,
@@ -271,7 +328,7 @@ mod tests {
     async fn pooled_connections_share_the_file_and_roll_back_open_transactions() {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDatabase::open(&dir.path().join("x.db")).unwrap();
-        let a = db.checkout().unwrap();
+        let a = db.checkout("x".into(), None).unwrap();
         a.execute("CREATE TABLE t (v INTEGER)".into(), vec![])
             .await
             .unwrap();
@@ -283,7 +340,7 @@ mod tests {
         .await
         .unwrap();
         drop(a);
-        let b = db.checkout().unwrap();
+        let b = db.checkout("x".into(), None).unwrap();
         let out = b
             .execute("SELECT count(*) AS n FROM t".into(), vec![])
             .await
@@ -295,5 +352,17 @@ mod tests {
             .unwrap();
         assert_eq!(b.changes().await, 1);
         assert_eq!(b.last_insert_rowid().await, 1);
+    }
+
+    #[test]
+    fn statements_are_measured_by_their_first_keyword() {
+        let name = |statement| OPERATIONS[operation(statement)];
+        assert_eq!(name("SELECT 1"), "select");
+        assert_eq!(name("\n  insert into t values (1)"), "insert");
+        assert_eq!(name("UPDATE outbox SET a = 1 RETURNING b"), "update");
+        assert_eq!(name("begin immediate"), "begin");
+        assert_eq!(name("COMMIT;"), "commit");
+        assert_eq!(name("WITH x AS (SELECT 1) SELECT * FROM x"), "other");
+        assert_eq!(name(""), "other");
     }
 }

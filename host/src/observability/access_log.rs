@@ -144,56 +144,9 @@ pub fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The trace id of a W3C `traceparent` (version `00`), if it is well-formed.
-pub fn trace_id(traceparent: &str) -> Option<&str> {
-    let parts: Vec<&str> = traceparent.trim().split('-').collect();
-    let hex = |part: &str, len: usize| {
-        part.len() == len
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match parts.as_slice() {
-        [version, trace, span, flags]
-            if hex(version, 2)
-                && *version != "ff"
-                && hex(trace, 32)
-                && hex(span, 16)
-                && hex(flags, 2)
-                && trace.bytes().any(|b| b != b'0')
-                && span.bytes().any(|b| b != b'0') =>
-        {
-            Some(trace)
-        }
-        _ => None,
-    }
-}
-
-/// A new sampled `traceparent` with random ids: the host starts a trace for a request that
-/// arrives without one, so that every log line of the request shares a trace id.
-pub fn new_traceparent() -> String {
-    let trace = uuid::Uuid::new_v4().simple().to_string();
-    let span = uuid::Uuid::new_v4().simple().to_string();
-    format!("00-{trace}-{}-01", &span[..16])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trace_ids_are_read_from_valid_traceparents_only() {
-        assert_eq!(
-            trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
-        );
-        assert!(trace_id(&new_traceparent()).is_some());
-        assert_eq!(
-            trace_id("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
-            None
-        );
-        assert_eq!(trace_id("garbage"), None);
-    }
 
     #[test]
     fn records_have_a_text_form() {
