@@ -298,10 +298,9 @@ fn committed_queries() -> Vec<(String, String)> {
             ));
         }
     }
-    let rules: Value = serde_norway::from_str(
-        &std::fs::read_to_string(dir.join("wasmart-rules.yml")).unwrap(),
-    )
-    .unwrap();
+    let rules: Value =
+        serde_norway::from_str(&std::fs::read_to_string(dir.join("wasmart-rules.yml")).unwrap())
+            .unwrap();
     for group in rules["groups"].as_array().unwrap() {
         for rule in group["rules"].as_array().unwrap() {
             let name = rule.get("alert").or_else(|| rule.get("record")).unwrap();
