@@ -11,6 +11,8 @@
 //! - [`events`]: the event envelope and the typed payload of every integration event.
 //! - [`outbox`], [`inbox`], [`tick`], wired together by [`messaging`]: reliable delivery on
 //!   top of at-most-once pub/sub (see `docs/events.md`).
+//! - [`traffic`]: request counts and latency histograms, as the gateway measures them and
+//!   telemetry reads them.
 
 pub mod clock;
 pub mod context;
@@ -26,5 +28,6 @@ pub mod outbox;
 pub mod problem;
 pub mod tick;
 pub mod token;
+pub mod traffic;
 
 pub use problem::{FieldError, Problem};
