@@ -23,7 +23,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     ("catalog", &["catalog"]),
     ("shopping", &["accounts", "cart"]),
     ("orders", &["orders", "payments", "notifications"]),
-    ("edge", &["web", "gateway"]),
+    ("edge", &["web", "gateway", "telemetry", "alerts"]),
 ];
 
 /// A `wasmart up` process serving one group; killed when dropped.

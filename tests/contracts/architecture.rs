@@ -60,12 +60,9 @@ fn diagram(manifest: &toml::Table, worlds: &[String]) -> String {
     for trigger in manifest["trigger"]["http"].as_array().into_iter().flatten() {
         let component = trigger["component"].as_str().unwrap_or_default();
         match trigger["route"].as_str() {
-            Some(route) if route.starts_with("/internal/") => writeln!(
-                out,
-                "  peers -.->|\"{route}\"| {}",
-                node(component)
-            )
-            .unwrap(),
+            Some(route) if route.starts_with("/internal/") => {
+                writeln!(out, "  peers -.->|\"{route}\"| {}", node(component)).unwrap()
+            }
             Some(route) => writeln!(out, "  client -->|\"{route}\"| {}", node(component)).unwrap(),
             None => writeln!(
                 out,
