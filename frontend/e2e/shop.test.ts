@@ -104,7 +104,7 @@ describe(`Wasmart at ${BASE_URL}`, () => {
       const services = page.getByTestId('service');
       await services.first().waitFor();
       const names = await services.evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
-      expect(names.sort()).toEqual(['accounts', 'cart', 'catalog', 'gateway', 'notifications', 'orders', 'payments']);
+      expect(names.sort()).toEqual(['accounts', 'alerts', 'cart', 'catalog', 'gateway', 'notifications', 'orders', 'payments', 'telemetry']);
       for (const s of await services.all()) {
         expect(await s.getByTestId('latency').textContent()).toMatch(/^\d+ ms$/);
       }
@@ -113,6 +113,37 @@ describe(`Wasmart at ${BASE_URL}`, () => {
       const before = healthCalls();
       await page.waitForTimeout(4500);
       expect(healthCalls()).toBeGreaterThan(before);
+    });
+  });
+
+  it('an admin sees an alert on the dashboard and in their notifications when payments fail', async () => {
+    await withPage(async (page) => {
+      await signInShopper(page);
+      await searchAndAddToCart(page);
+      await checkout(page, 'tok_chargeDeclined');
+      await page.locator('h1 [data-testid=order-status][data-status=payment_failed]').waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.goto('/admin/ops');
+      // Any failed payment in the window now fires: the declined one above does.
+      const rule = page.getByRole('form', { name: 'Payment failure rate' });
+      const setRule = async (threshold: string, minCount: string) => {
+        await rule.getByLabel('Payment failure rate threshold').fill(threshold);
+        await rule.getByLabel('Payment failure rate minimum count').fill(minCount);
+        await rule.getByRole('button', { name: 'Save' }).click();
+        await rule.getByRole('status').waitFor();
+      };
+      await setRule('0', '1');
+      try {
+        const alert = page.getByTestId('active-alerts').locator('[data-testid=alert][data-rule=payment-failure-rate]');
+        await alert.waitFor({ timeout: 15_000 });
+        expect(await alert.textContent()).toContain('payment failure rate');
+        await page.goto('/notifications');
+        await page.getByTestId('notification').filter({ hasText: 'Alert raised' }).first().waitFor({ timeout: 15_000 });
+        await page.goto('/admin/ops');
+      } finally {
+        await setRule('50', '5');
+      }
     });
   });
 

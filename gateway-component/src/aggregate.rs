@@ -8,7 +8,7 @@ use spin_sdk::http::{Method, Response};
 
 use crate::config::Service;
 use crate::error::GatewayError;
-use crate::upstream::{Call, Upstreams};
+use crate::upstream::{Call, Probe, Upstreams};
 
 /// How many products the home page features.
 const FEATURED_COUNT: u32 = 8;
@@ -75,27 +75,13 @@ pub async fn health(upstreams: &Upstreams<'_>) -> Response {
     let mut down = 0;
     let mut degraded = 0;
     for (service, probe) in Service::ALL.iter().zip(probes) {
-        let (status, detail) = match probe.status {
-            Some(200) if probe.circuit != crate::breaker::State::Closed => {
-                ("degraded", "answering again; its circuit is not yet closed")
-            }
-            Some(200) if probe.latency_ms > SLOW_PROBE_MS => ("degraded", "slow to answer"),
-            Some(200) => ("up", "answering"),
-            Some(_) => ("down", "answering with errors"),
-            None => ("down", "not answering"),
-        };
-        match status {
-            "down" => down += 1,
-            "degraded" => degraded += 1,
+        let view = probe_view(*service, &probe);
+        match view["status"].as_str() {
+            Some("down") => down += 1,
+            Some("degraded") => degraded += 1,
             _ => {}
         }
-        services.push(json!({
-            "name": service.name(),
-            "status": status,
-            "latency_ms": probe.latency_ms,
-            "circuit": probe.circuit.as_str(),
-            "detail": detail,
-        }));
+        services.push(view);
     }
     let overall = match (down, degraded) {
         (0, 0) => "up",
@@ -103,6 +89,69 @@ pub async fn health(upstreams: &Upstreams<'_>) -> Response {
         _ => "degraded",
     };
     service_kit::http::json(200, &json!({ "status": overall, "services": services }))
+}
+
+/// How a service answered its probe: `up`, `degraded` (slow, or its circuit not yet
+/// closed) or `down`, with latency and circuit state.
+fn probe_view(service: Service, probe: &Probe) -> Value {
+    let (status, detail) = match probe.status {
+        Some(200) if probe.circuit != crate::breaker::State::Closed => {
+            ("degraded", "answering again; its circuit is not yet closed")
+        }
+        Some(200) if probe.latency_ms > SLOW_PROBE_MS => ("degraded", "slow to answer"),
+        Some(200) => ("up", "answering"),
+        Some(_) => ("down", "answering with errors"),
+        None => ("down", "not answering"),
+    };
+    json!({
+        "name": service.name(),
+        "status": status,
+        "latency_ms": probe.latency_ms,
+        "circuit": probe.circuit.as_str(),
+        "detail": detail,
+    })
+}
+
+/// `GET /ops/overview`: telemetry's view of every service (events, failures, lag, request
+/// rates and latency, dead letters) with each service's live health probe, asked at once.
+/// Without telemetry the probes still answer, and `telemetry` is named in `unavailable`.
+pub async fn ops_overview(upstreams: &Upstreams<'_>) -> Response {
+    let overview_call = Call::get(Service::Telemetry, "/overview");
+    let (overview, probes) = futures::join!(
+        fetch_json(upstreams, &overview_call),
+        join_all(Service::ALL.map(|service| upstreams.probe(service))),
+    );
+    let mut unavailable: Vec<Value> = Vec::new();
+    let overview = overview.unwrap_or_else(|()| {
+        unavailable.push(json!("telemetry"));
+        Value::Null
+    });
+    unavailable.extend(
+        overview["unavailable"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let mut services: Vec<Value> = overview["services"].as_array().cloned().unwrap_or_default();
+    for (service, probe) in Service::ALL.iter().zip(probes) {
+        let health = probe_view(*service, &probe);
+        match services
+            .iter_mut()
+            .find(|entry| entry["name"] == service.name())
+        {
+            Some(entry) => entry["health"] = health,
+            None => services.push(json!({ "name": service.name(), "health": health })),
+        }
+    }
+    services.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let body = json!({
+        "window_seconds": overview["window_seconds"],
+        "generated_at": service_kit::clock::now_rfc3339(),
+        "payments": overview["payments"],
+        "services": services,
+        "unavailable": unavailable,
+    });
+    service_kit::http::json(200, &body)
 }
 
 /// `GET /admin/dead-letters`: every consuming service's dead letters and undelivered

@@ -14,25 +14,32 @@ pub enum Service {
     Orders,
     Payments,
     Notifications,
+    Telemetry,
+    Alerts,
 }
 
 impl Service {
     /// Every service, in the order health reports them.
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 8] = [
         Service::Catalog,
         Service::Accounts,
         Service::Cart,
         Service::Orders,
         Service::Payments,
         Service::Notifications,
+        Service::Telemetry,
+        Service::Alerts,
     ];
 
-    /// The services that keep dead letters.
-    pub const WITH_DEAD_LETTERS: [Service; 4] = [
+    /// The services that keep dead letters (as consumers) or undelivered events (as
+    /// producers).
+    pub const WITH_DEAD_LETTERS: [Service; 6] = [
         Service::Catalog,
         Service::Orders,
         Service::Payments,
         Service::Notifications,
+        Service::Telemetry,
+        Service::Alerts,
     ];
 
     /// The service's name: its component id, and the prefix of its variable.
@@ -44,6 +51,8 @@ impl Service {
             Service::Orders => "orders",
             Service::Payments => "payments",
             Service::Notifications => "notifications",
+            Service::Telemetry => "telemetry",
+            Service::Alerts => "alerts",
         }
     }
 

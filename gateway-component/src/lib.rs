@@ -15,11 +15,13 @@ mod breaker;
 mod config;
 mod edges;
 mod error;
+mod internal;
 mod openapi;
 mod rate_limit;
 mod request_context;
 mod routes;
 mod timer;
+mod traffic;
 mod upstream;
 
 use std::time::Duration;
@@ -36,11 +38,14 @@ use crate::request_context::RequestIds;
 use crate::routes::{LimitClass, Route, Target};
 use crate::upstream::{Call, Upstreams};
 
-/// The gateway's key-value store: rate-limit buckets and circuit breakers.
+/// The gateway's key-value store: rate-limit buckets, circuit breakers and traffic.
 const STORE: &str = "gateway";
 
 #[http_component]
 async fn handle(request: Request) -> Response {
+    if let Some(path) = internal_path(&request) {
+        return internal::serve(&request, &path);
+    }
     let ids = RequestIds::from_request(&request);
     let config = Config::load();
     let origin = config
@@ -55,6 +60,19 @@ async fn handle(request: Request) -> Response {
     let mut response = outcome.unwrap_or_else(|error| error_response(error, &ids));
     edges::finish(&mut response, &ids.request_id, origin.as_deref());
     response
+}
+
+/// The path below [`internal::PREFIX`] when the request came by that route (or by service
+/// chaining, which passes the whole path).
+fn internal_path(request: &Request) -> Option<String> {
+    let route = request
+        .header("spin-component-route")
+        .and_then(|value| value.as_str())
+        .unwrap_or_default();
+    let full = format!("{route}{}", service_kit::http::path_info(request));
+    full.strip_prefix(internal::PREFIX)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .map(str::to_owned)
 }
 
 fn is_preflight(request: &Request) -> bool {
@@ -103,18 +121,20 @@ async fn serve(
         timeout: Duration::from_millis(config.upstream_timeout_ms),
         store: store.as_ref(),
     };
+    let params = service_kit::http::match_path(route.pattern, &path).unwrap_or_default();
     match route.target {
-        Target::Proxy(service) => proxy(&upstreams, service, request).await,
+        Target::Proxy(service) => proxy(&upstreams, service, path, request).await,
+        Target::ProxyAs(service, pattern) => {
+            proxy(&upstreams, service, routes::fill(pattern, &params), request).await
+        }
+        Target::OpsOverview => Ok(aggregate::ops_overview(&upstreams).await),
         Target::Storefront => Ok(aggregate::storefront(&upstreams).await),
         Target::Health => Ok(aggregate::health(&upstreams).await),
         Target::OpenApi => openapi::serve(),
         Target::DeadLetters => Ok(aggregate::dead_letters(&upstreams).await),
-        Target::ReplayDeadLetter => {
-            let params = service_kit::http::match_path(route.pattern, &path).unwrap_or_default();
-            aggregate::replay(&upstreams, params.get("id"))
-                .await
-                .map(edges::relay)
-        }
+        Target::ReplayDeadLetter => aggregate::replay(&upstreams, params.get("id"))
+            .await
+            .map(edges::relay),
     }
 }
 
@@ -156,13 +176,13 @@ fn client_address(request: &Request) -> String {
     format!("ip:{}", ip.trim_start_matches('[').trim_end_matches(']'))
 }
 
-/// Passes the request to `service`'s private route of the same path.
+/// Passes the request to `service`'s private route `path`.
 async fn proxy(
     upstreams: &Upstreams<'_>,
     service: config::Service,
+    path: String,
     request: Request,
 ) -> Result<Response, GatewayError> {
-    let path = service_kit::http::path_info(&request);
     let query = request.query();
     let path_and_query = match query.is_empty() {
         true => path,

@@ -11,6 +11,11 @@ use crate::config::Service;
 pub enum Target {
     /// The service's private route of the same path.
     Proxy(Service),
+    /// The service's private route at another path: the pattern's `:name` segments take
+    /// the values of the public route's.
+    ProxyAs(Service, &'static str),
+    /// Telemetry's overview of every service with each one's live health probe.
+    OpsOverview,
     /// The home page's data, gathered from several services at once.
     Storefront,
     /// The gateway's and every service's health.
@@ -66,7 +71,7 @@ const fn login(mut route: Route) -> Route {
 }
 
 use Access::{Admin, Public, SignedIn};
-use Service::{Accounts, Cart, Catalog, Notifications, Orders};
+use Service::{Accounts, Alerts, Cart, Catalog, Notifications, Orders};
 
 /// Every public route.
 pub static ROUTES: &[Route] = &[
@@ -171,7 +176,38 @@ pub static ROUTES: &[Route] = &[
         Target::ReplayDeadLetter,
         Admin,
     ),
+    route(Method::Get, "/ops/overview", Target::OpsOverview, Admin),
+    route(
+        Method::Get,
+        "/ops/alerts",
+        Target::ProxyAs(Alerts, "/alerts"),
+        Admin,
+    ),
+    route(
+        Method::Get,
+        "/ops/alert-rules",
+        Target::ProxyAs(Alerts, "/rules"),
+        Admin,
+    ),
+    with_body(route(
+        Method::Put,
+        "/ops/alert-rules/:id",
+        Target::ProxyAs(Alerts, "/rules/:id"),
+        Admin,
+    )),
 ];
+
+/// `pattern` with each `:name` segment replaced by the (encoded) value `params` captured.
+pub fn fill(pattern: &str, params: &service_kit::http::Params) -> String {
+    pattern
+        .split('/')
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(name) => service_kit::http::percent_encode(params.get(name)),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 /// The route for `method` on `path`; otherwise the methods the path allows (empty when
 /// nothing is there).
@@ -260,5 +296,17 @@ mod tests {
         );
         let allowed = find(&Method::Patch, "/products/1").unwrap_err();
         assert_eq!(allowed, ["GET", "PUT", "DELETE"]);
+    }
+
+    #[test]
+    fn proxied_paths_take_the_public_values() {
+        let route = find(&Method::Put, "/ops/alert-rules/payment-failure-rate").unwrap();
+        let Target::ProxyAs(service, pattern) = route.target else {
+            panic!("{route:?}");
+        };
+        assert_eq!(service, Alerts);
+        let params =
+            service_kit::http::match_path(route.pattern, "/ops/alert-rules/a%20b").unwrap();
+        assert_eq!(fill(pattern, &params), "/rules/a%20b");
     }
 }

@@ -12,7 +12,7 @@ use crate::breaker;
 use crate::config::{Config, Endpoint, Service};
 use crate::error::GatewayError;
 use crate::request_context::RequestIds;
-use crate::timer;
+use crate::{timer, traffic};
 
 /// Attempts an idempotent call gets in all.
 const MAX_ATTEMPTS: u32 = 3;
@@ -70,6 +70,7 @@ impl Upstreams<'_> {
     pub async fn send(&self, call: &Call) -> Result<Response, GatewayError> {
         let endpoint = Config::endpoint(call.service)?;
         self.admit(call.service)?;
+        let started = timer::now_ns();
         let deadline = timer::now_ns().saturating_add(self.timeout.as_nanos() as u64);
         let mut attempt = 1;
         let outcome = loop {
@@ -93,7 +94,8 @@ impl Upstreams<'_> {
         if let Err(error) = &outcome {
             self.log(call, &error.to_string());
         }
-        self.record(call.service, outcome.is_ok());
+        let latency_ms = (timer::now_ns() - started) / 1_000_000;
+        self.record(call.service, outcome.is_ok(), latency_ms);
         outcome
     }
 
@@ -139,17 +141,19 @@ impl Upstreams<'_> {
     }
 
     /// Records a call's outcome in `service`'s circuit (read again: other requests may have
-    /// changed it meanwhile).
-    fn record(&self, service: Service, succeeded: bool) {
+    /// changed it meanwhile) and in its traffic.
+    fn record(&self, service: Service, succeeded: bool, latency_ms: u64) {
         let Some(store) = self.store else {
             return;
         };
+        let now_ms = service_kit::clock::now_ms();
+        traffic::record(store, service, latency_ms, !succeeded, now_ms);
         let before = breaker::load(store, service);
         let mut circuit = before.clone();
         if succeeded {
             circuit.succeeded();
         } else {
-            circuit.failed(service_kit::clock::now_ms());
+            circuit.failed(now_ms);
         }
         breaker::save(store, service, &before, &circuit);
     }

@@ -16,6 +16,8 @@ const OPEN_ROUTES: &[(&str, &str)] = &[
     ("orders", "/health"),
     ("payments", "/health"),
     ("notifications", "/health"),
+    ("telemetry", "/health"),
+    ("alerts", "/health"),
 ];
 
 async fn over_http(

@@ -3,6 +3,7 @@
 //! over a real Redis, and `web` with its static files.
 
 mod accounts;
+mod alerts;
 mod bad_input;
 mod browser;
 mod cart;

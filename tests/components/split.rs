@@ -18,7 +18,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     ("catalog", &["catalog"]),
     ("shopping", &["accounts", "cart"]),
     ("orders", &["orders", "payments", "notifications"]),
-    ("edge", &["web", "gateway"]),
+    ("edge", &["web", "gateway", "telemetry", "alerts"]),
 ];
 
 /// The shop split over one host process per group.

@@ -20,6 +20,8 @@ pub const SERVICES: &[&str] = &[
     "orders",
     "payments",
     "notifications",
+    "telemetry",
+    "alerts",
 ];
 
 /// The signing key tests start the shop with.

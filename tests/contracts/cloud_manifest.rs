@@ -8,6 +8,14 @@ use toml::{Table, Value};
 
 use crate::workspace_root;
 
+/// The channel each producer publishes on (`service-kit` events, `docs/events.md`).
+const CHANNELS: &[(&str, &str)] = &[
+    ("catalog", "wasmart.catalog"),
+    ("orders", "wasmart.orders"),
+    ("payments", "wasmart.payments"),
+    ("alerts", "wasmart.ops"),
+];
+
 fn manifest(file: &str) -> Table {
     toml::from_str(&std::fs::read_to_string(workspace_root().join(file)).unwrap()).unwrap()
 }
@@ -51,8 +59,8 @@ fn differences(spin: &Table, cloud: &Table) -> Vec<String> {
         errors.push("spin.cloud.toml still uses Redis".to_owned());
     }
     // Every consumer takes pushed events, and every producer pushes to each subscriber of
-    // its channel at that subscriber's URL.
-    let subscribers = spin["variables"]["event_subscribers"]["default"]
+    // its channel (as spin.cloud.toml lists them) at that subscriber's URL.
+    let subscribers = cloud["variables"]["event_subscribers"]["default"]
         .as_str()
         .unwrap_or_default();
     for (id, component) in cloud_components {
@@ -64,7 +72,13 @@ fn differences(spin: &Table, cloud: &Table) -> Vec<String> {
             errors.push(format!("{id} does not set event_transport = \"http\""));
         }
         if produces {
-            let channel = format!("wasmart.{id}=");
+            let Some((_, channel)) = CHANNELS.iter().find(|(producer, _)| producer == id) else {
+                errors.push(format!(
+                    "{id} publishes on a channel CHANNELS does not name"
+                ));
+                continue;
+            };
+            let channel = format!("{channel}=");
             let listed = subscribers
                 .split(';')
                 .find_map(|entry| entry.strip_prefix(&channel))

@@ -19,6 +19,8 @@ pub enum Kind {
     PaymentFailed,
     OrderCancelled,
     PaymentRefunded,
+    AlertRaised,
+    AlertResolved,
 }
 
 impl Kind {
@@ -30,6 +32,8 @@ impl Kind {
             Self::PaymentFailed => "payment_failed",
             Self::OrderCancelled => "order_cancelled",
             Self::PaymentRefunded => "payment_refunded",
+            Self::AlertRaised => "alert_raised",
+            Self::AlertResolved => "alert_resolved",
         }
     }
 }
@@ -46,13 +50,39 @@ pub struct NewNotification {
     pub body: String,
 }
 
+/// Who a notification shown to a whole audience is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every admin: each gets a copy of their own (with its own read state) the first time
+    /// they list their notifications after it arrived.
+    Admins,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admins => "admins",
+        }
+    }
+}
+
+/// A notification for an audience, to be stored once and copied to each member.
+#[derive(Debug, Clone)]
+pub struct NewBroadcast {
+    pub audience: Audience,
+    pub kind: Kind,
+    pub title: String,
+    pub body: String,
+}
+
 /// A stored notification.
 #[derive(Debug, Clone)]
 pub struct Notification {
     pub id: NotificationId,
     pub email: Option<String>,
     pub kind: String,
-    pub order_id: String,
+    /// The order it is about; none for an audience's notifications.
+    pub order_id: Option<String>,
     pub title: String,
     pub body: String,
     pub created_at: i64,

@@ -1,21 +1,33 @@
-//! Which notification each consumed event becomes, and its text. Runs inside the inbox
-//! transaction: only the database write here; the email goes out afterwards (see `email`).
+//! Which notification each consumed event becomes, and its text: order and payment events
+//! are for their user; alerts are for every admin. Runs inside the inbox transaction: only
+//! the database write here; the email goes out afterwards (see `email`).
 
 use service_kit::clock::now_ms;
 use service_kit::db::Db;
 use service_kit::events::{
-    CancelReason, Envelope, IntegrationEvent, OrderCancelled, OrderCreated, PaymentFailed,
-    PaymentFailure, PaymentRefunded, PaymentSucceeded,
+    AlertRaised, AlertResolved, CancelReason, Envelope, IntegrationEvent, OrderCancelled,
+    OrderCreated, PaymentFailed, PaymentFailure, PaymentRefunded, PaymentSucceeded,
 };
 use service_kit::inbox::HandlerError;
 
-use crate::domain::{format_money, order_label, Kind, NewNotification};
+use crate::domain::{format_money, order_label, Audience, Kind, NewBroadcast, NewNotification};
 use crate::repository;
 
 /// Records the notification for one event (once per event id); other types are ignored.
 pub fn handle(db: &Db, envelope: &Envelope) -> Result<(), HandlerError> {
-    if let Some(notification) = compose(envelope)? {
-        repository::insert(db, &notification, envelope.id.as_str(), now_ms())?;
+    let id = envelope.id.as_str();
+    match envelope.event_type.as_str() {
+        AlertRaised::TYPE => {
+            repository::insert_broadcast(db, &alert_raised(decode(envelope)?), id, now_ms())?
+        }
+        AlertResolved::TYPE => {
+            repository::insert_broadcast(db, &alert_resolved(decode(envelope)?), id, now_ms())?
+        }
+        _ => {
+            if let Some(notification) = compose(envelope)? {
+                repository::insert(db, &notification, id, now_ms())?;
+            }
+        }
     }
     Ok(())
 }
@@ -30,6 +42,30 @@ fn compose(envelope: &Envelope) -> Result<Option<NewNotification>, HandlerError>
         _ => return Ok(None),
     };
     Ok(Some(notification))
+}
+
+fn alert_raised(event: AlertRaised) -> NewBroadcast {
+    NewBroadcast {
+        audience: Audience::Admins,
+        kind: Kind::AlertRaised,
+        title: "Alert raised".to_owned(),
+        body: format!(
+            "{}. Rule {}; see the ops dashboard.",
+            event.alert.summary, event.alert.rule_id
+        ),
+    }
+}
+
+fn alert_resolved(event: AlertResolved) -> NewBroadcast {
+    NewBroadcast {
+        audience: Audience::Admins,
+        kind: Kind::AlertResolved,
+        title: "Alert resolved".to_owned(),
+        body: format!(
+            "No longer firing: {} (raised {}, resolved {}).",
+            event.alert.summary, event.alert.raised_at, event.resolved_at
+        ),
+    }
 }
 
 fn decode<E: IntegrationEvent>(envelope: &Envelope) -> Result<E, HandlerError> {

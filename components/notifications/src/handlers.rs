@@ -1,15 +1,17 @@
-//! notifications' HTTP routes: a signed-in caller reads and marks their own notifications;
-//! admins see and replay dead letters.
+//! notifications' HTTP routes: a signed-in caller reads and marks their own notifications
+//! (an admin's include their copies of the admins' notifications); admins see and replay
+//! dead letters.
 
 use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
 use service_kit::context::{Caller, RequestContext};
+use service_kit::db::Db;
 use service_kit::http::{json, Params, Query};
 use service_kit::messaging::Messaging;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
-use crate::domain::{ListQuery, Notification, NotificationId};
+use crate::domain::{Audience, ListQuery, Notification, NotificationId};
 use crate::error::NotificationsError;
 use crate::{events, repository, SERVICE};
 
@@ -18,7 +20,7 @@ use crate::{events, repository, SERVICE};
 struct NotificationView {
     id: String,
     kind: String,
-    order_id: String,
+    order_id: Option<String>,
     title: String,
     body: String,
     created_at: String,
@@ -46,6 +48,16 @@ fn caller(context: &RequestContext) -> Result<&Caller, NotificationsError> {
         .ok_or(NotificationsError::Unauthenticated)
 }
 
+/// Opens the database and gives an admin caller their copy of every admins' notification
+/// they do not have yet.
+fn open_for(caller: &Caller) -> Result<Db, NotificationsError> {
+    let db = repository::open()?;
+    if caller.is_admin() {
+        repository::deliver_broadcasts(&db, Audience::Admins, &caller.user_id)?;
+    }
+    Ok(db)
+}
+
 /// `GET /notifications?unread=&page=&page_size=`: the caller's notifications, newest first.
 pub fn list(
     request: &Request,
@@ -55,7 +67,7 @@ pub fn list(
     let caller = caller(context)?;
     let query =
         ListQuery::parse(&Query::from_request(request)).map_err(NotificationsError::Invalid)?;
-    let db = repository::open()?;
+    let db = open_for(caller)?;
     let (items, total) = repository::page(
         &db,
         &caller.user_id,
@@ -82,7 +94,7 @@ pub fn unread_count(
     _: &Params,
 ) -> Result<Response, NotificationsError> {
     let caller = caller(context)?;
-    let db = repository::open()?;
+    let db = open_for(caller)?;
     let unread = repository::unread_count(&db, &caller.user_id)?;
     Ok(json(200, &serde_json::json!({ "unread": unread })))
 }
@@ -97,7 +109,7 @@ pub fn mark_read(
     let id = params.get("id");
     let not_found = || NotificationsError::NotificationNotFound(id.to_owned());
     let notification_id = NotificationId::parse(id).ok_or_else(not_found)?;
-    let db = repository::open()?;
+    let db = open_for(caller)?;
     let notification = repository::mark_read(&db, &caller.user_id, &notification_id, now_ms())?
         .ok_or_else(not_found)?;
     Ok(json(200, &NotificationView::from(notification)))

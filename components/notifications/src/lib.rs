@@ -1,9 +1,9 @@
-//! notifications: turns order and payment events into notifications for their user (one
-//! per event, never duplicated), lets users read them, and emails each once through an
-//! email provider (a fake one here).
+//! notifications: turns order and payment events into notifications for their user, and
+//! alerts into one for every admin (one per event, never duplicated), lets users read them,
+//! and emails each user notification once through an email provider (a fake one here).
 //!
 //! Entry points: the private HTTP routes (`handlers`) and the Redis trigger (events of
-//! `wasmart.orders` and `wasmart.payments`). Both also send the emails still due (`email`),
+//! `wasmart.orders`, `wasmart.payments` and `wasmart.ops`). Both also send the emails still due (`email`),
 //! outside any transaction.
 
 mod domain;

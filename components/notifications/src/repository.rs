@@ -5,7 +5,7 @@ use service_kit::ids::UserId;
 use service_kit::{inbox, outbox};
 use spin_sdk::sqlite::{Error, QueryResult};
 
-use crate::domain::{NewNotification, Notification, NotificationId};
+use crate::domain::{Audience, NewBroadcast, NewNotification, Notification, NotificationId};
 
 /// The SQLite label.
 pub const DATABASE: &str = "notifications";
@@ -41,6 +41,46 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     outbox::MIGRATION,
     inbox::MIGRATION,
+    Migration {
+        version: 2,
+        name: "alerts_for_admins",
+        sql: "CREATE TABLE notifications_v2 (
+            id TEXT PRIMARY KEY,
+            source_event_id TEXT NOT NULL UNIQUE,
+            user_id TEXT NOT NULL,
+            email TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ('order_confirmed', 'payment_received',
+                'payment_failed', 'order_cancelled', 'payment_refunded', 'alert_raised',
+                'alert_resolved')),
+            order_id TEXT,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            read_at INTEGER,
+            emailed_at INTEGER,
+            email_claimed_at INTEGER
+        );
+        INSERT INTO notifications_v2 (id, source_event_id, user_id, email, kind, order_id, title,
+            body, created_at, read_at, emailed_at, email_claimed_at)
+            SELECT id, source_event_id, user_id, email, kind, order_id, title, body, created_at,
+                read_at, emailed_at, email_claimed_at FROM notifications;
+        DROP TABLE notifications;
+        ALTER TABLE notifications_v2 RENAME TO notifications;
+        CREATE INDEX notifications_user ON notifications (user_id, created_at);
+        CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+        CREATE INDEX notifications_unsent ON notifications (created_at)
+            WHERE emailed_at IS NULL AND email IS NOT NULL;
+        CREATE TABLE broadcasts (
+            id TEXT PRIMARY KEY,
+            source_event_id TEXT NOT NULL UNIQUE,
+            audience TEXT NOT NULL CHECK (audience IN ('admins')),
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX broadcasts_audience ON broadcasts (audience, created_at)",
+    },
 ];
 
 /// Opens the database, migrating it if needed.
@@ -73,6 +113,58 @@ pub fn insert(
             int(now),
         ],
     )
+}
+
+/// Stores the audience notification of event `source_event_id`, unless that event already
+/// has one.
+pub fn insert_broadcast(
+    db: &Db,
+    broadcast: &NewBroadcast,
+    source_event_id: &str,
+    now: i64,
+) -> Result<(), Error> {
+    db.execute(
+        "INSERT INTO broadcasts (id, source_event_id, audience, kind, title, body, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (source_event_id) DO NOTHING",
+        &[
+            text(NotificationId::new().as_str()),
+            text(source_event_id),
+            text(broadcast.audience.as_str()),
+            text(broadcast.kind.as_str()),
+            text(broadcast.title.as_str()),
+            text(broadcast.body.as_str()),
+            int(now),
+        ],
+    )
+}
+
+/// Gives `user` a copy of every notification of `audience` they do not have yet (keyed
+/// `<event id>:<user id>`, so each is copied once), dated when it arrived.
+pub fn deliver_broadcasts(db: &Db, audience: Audience, user: &UserId) -> Result<(), Error> {
+    let missing = db.query(
+        "SELECT source_event_id, kind, title, body, created_at FROM broadcasts b
+         WHERE audience = ? AND NOT EXISTS (SELECT 1 FROM notifications n
+             WHERE n.source_event_id = b.source_event_id || ':' || ?)",
+        &[text(audience.as_str()), text(user.as_str())],
+    )?;
+    for row in Rows::new(&missing).iter() {
+        db.execute(
+            "INSERT INTO notifications (id, source_event_id, user_id, kind, title, body, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (source_event_id) DO NOTHING",
+            &[
+                text(NotificationId::new().as_str()),
+                text(format!("{}:{}", row.text("source_event_id"), user.as_str())),
+                text(user.as_str()),
+                text(row.text("kind")),
+                text(row.text("title")),
+                text(row.text("body")),
+                int(row.int("created_at")),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// One page of `user`'s notifications, newest first, and how many there are in all.
@@ -192,7 +284,7 @@ fn read(row: &RowView) -> Option<Notification> {
         id: NotificationId::parse(&row.text("id"))?,
         email: row.opt_text("email"),
         kind: row.text("kind"),
-        order_id: row.text("order_id"),
+        order_id: row.opt_text("order_id"),
         title: row.text("title"),
         body: row.text("body"),
         created_at: row.int("created_at"),

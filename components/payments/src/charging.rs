@@ -7,15 +7,18 @@
 //! then the processor is called; then the outcome and its event are recorded in one
 //! transaction. While anything is due later, the service asks for a tick.
 
-use service_kit::clock::now_ms;
+use service_kit::clock::{now_ms, rfc3339};
 use service_kit::db::Db;
-use service_kit::events::{PaymentFailed, PaymentFailure, PaymentRefunded, PaymentSucceeded};
+use service_kit::events::{
+    CardProcessorFailuresDetected, PaymentFailed, PaymentFailure, PaymentRefunded, PaymentSucceeded,
+};
 use service_kit::messaging::Messaging;
 use service_kit::outbox;
 use spin_sdk::sqlite::Error;
 
 use crate::domain::{
-    charge_retry_delay_ms, Payment, PaymentStatus, MAX_CHARGE_ATTEMPTS, REFUND_RETRY_MS,
+    charge_retry_delay_ms, Payment, PaymentStatus, MAX_CHARGE_ATTEMPTS,
+    PROCESSOR_FAILURE_WINDOW_MS, REFUND_RETRY_MS,
 };
 use crate::processor::{CardProcessor, ChargeOutcome, RefundOutcome};
 use crate::repository::{self, Due, Settlement};
@@ -51,6 +54,9 @@ fn charge(db: &Db, producer: &str, processor: &dyn CardProcessor, due: &Due) -> 
             return Ok(());
         };
         let now = now_ms();
+        if outcome == ChargeOutcome::TransientError {
+            watch_processor(db, producer, now)?;
+        }
         let settlement = match &outcome {
             ChargeOutcome::Approved { charge_id } => {
                 announce_success(db, producer, &payment)?;
@@ -80,6 +86,28 @@ fn charge(db: &Db, producer: &str, processor: &dyn CardProcessor, due: &Due) -> 
         };
         repository::settle(db, &payment.id, &settlement, now)
     })
+}
+
+/// Counts a processor failure, and announces a burst the first time the window holds
+/// enough of them.
+fn watch_processor(db: &Db, producer: &str, now: i64) -> Result<(), Error> {
+    let window = repository::record_processor_failure(db, now)?;
+    if !window.is_new_burst() {
+        return Ok(());
+    }
+    eprintln!(
+        "payments: the card processor failed {} times within {} s",
+        window.failures,
+        PROCESSOR_FAILURE_WINDOW_MS / 1000
+    );
+    let event = CardProcessorFailuresDetected {
+        burst_id: service_kit::ids::random_uuid(),
+        failures: window.failures,
+        window_seconds: (PROCESSOR_FAILURE_WINDOW_MS / 1000) as u32,
+        first_failure_at: rfc3339(window.first_at),
+        last_failure_at: rfc3339(window.last_at),
+    };
+    outbox::enqueue(db, producer, &event, None).map(|_| ())
 }
 
 fn announce_success(db: &Db, producer: &str, payment: &Payment) -> Result<(), Error> {

@@ -110,6 +110,30 @@ pub const CLAIM_LEASE_MS: i64 = 30_000;
 /// Delay before retrying a refund the processor could not make.
 pub const REFUND_RETRY_MS: i64 = 2_000;
 
+/// Processor failures (transient errors; a decline is the card's answer, not a failure of
+/// the processor) within [`PROCESSOR_FAILURE_WINDOW_MS`] that make a burst worth announcing.
+pub const PROCESSOR_FAILURE_BURST: u32 = 5;
+/// The window processor failures are counted in; a burst is announced at most once per
+/// window.
+pub const PROCESSOR_FAILURE_WINDOW_MS: i64 = 60_000;
+
+/// Processor failures within the window, oldest and newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureWindow {
+    pub failures: u32,
+    pub first_at: i64,
+    pub last_at: i64,
+    /// Whether a burst was already announced within the window.
+    pub announced: bool,
+}
+
+impl FailureWindow {
+    /// Whether this window is a burst not announced yet.
+    pub fn is_new_burst(&self) -> bool {
+        self.failures >= PROCESSOR_FAILURE_BURST && !self.announced
+    }
+}
+
 /// Delay before the next charge attempt after `failed_attempts` transient errors:
 /// 500 ms, 1 s, 2 s, …
 pub fn charge_retry_delay_ms(failed_attempts: i64) -> i64 {
@@ -143,6 +167,19 @@ mod tests {
         assert_eq!(CardToken::new("tok_visa").hint().as_deref(), Some("visa"));
         assert_eq!(CardToken::new("tok_").hint(), None);
         assert_eq!(CardToken::new("4242424242424242").hint(), None);
+    }
+
+    #[test]
+    fn a_burst_is_announced_once() {
+        let window = |failures, announced| FailureWindow {
+            failures,
+            first_at: 0,
+            last_at: 1,
+            announced,
+        };
+        assert!(!window(PROCESSOR_FAILURE_BURST - 1, false).is_new_burst());
+        assert!(window(PROCESSOR_FAILURE_BURST, false).is_new_burst());
+        assert!(!window(PROCESSOR_FAILURE_BURST + 3, true).is_new_burst());
     }
 
     #[test]

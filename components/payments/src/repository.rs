@@ -12,7 +12,10 @@ use service_kit::money::{Currency, Money};
 use service_kit::{inbox, outbox};
 use spin_sdk::sqlite::{Error, Value};
 
-use crate::domain::{CardToken, Payment, PaymentId, PaymentStatus, CLAIM_LEASE_MS};
+use crate::domain::{
+    CardToken, FailureWindow, Payment, PaymentId, PaymentStatus, CLAIM_LEASE_MS,
+    PROCESSOR_FAILURE_WINDOW_MS,
+};
 
 /// The SQLite label.
 pub const DATABASE: &str = "payments";
@@ -49,6 +52,15 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     outbox::MIGRATION,
     inbox::MIGRATION,
+    Migration {
+        version: 2,
+        name: "processor_failures",
+        sql: "CREATE TABLE processor_failures (
+            id INTEGER PRIMARY KEY,
+            failed_at INTEGER NOT NULL
+        );
+        CREATE INDEX processor_failures_at ON processor_failures (failed_at)",
+    },
 ];
 
 /// Opens the database, migrating it if needed.
@@ -297,6 +309,34 @@ pub fn next_due_at(db: &Db) -> Result<Option<i64>, Error> {
         .next()
         .and_then(|row| row.opt_int("due"));
     Ok(due)
+}
+
+/// Records a processor failure at `now` (forgetting those older than the window) and
+/// returns the window it falls in.
+pub fn record_processor_failure(db: &Db, now: i64) -> Result<FailureWindow, Error> {
+    let since = now - PROCESSOR_FAILURE_WINDOW_MS;
+    db.execute(
+        "DELETE FROM processor_failures WHERE failed_at <= ?",
+        &[int(since)],
+    )?;
+    db.execute(
+        "INSERT INTO processor_failures (failed_at) VALUES (?)",
+        &[int(now)],
+    )?;
+    let result = db.query(
+        "SELECT COUNT(*) AS failures, MIN(failed_at) AS first_at, MAX(failed_at) AS last_at,
+             EXISTS (SELECT 1 FROM outbox WHERE event_type = 'CardProcessorFailuresDetected'
+                 AND created_at > ?) AS announced
+         FROM processor_failures",
+        &[int(since)],
+    )?;
+    let row = Rows::new(&result).first();
+    Ok(FailureWindow {
+        failures: row.as_ref().map_or(0, |row| row.int("failures")) as u32,
+        first_at: row.as_ref().map_or(now, |row| row.int("first_at")),
+        last_at: row.as_ref().map_or(now, |row| row.int("last_at")),
+        announced: row.is_some_and(|row| row.int("announced") == 1),
+    })
 }
 
 /// The payment `id`.

@@ -53,9 +53,23 @@ pub struct Caller {
     pub email: Option<String>,
 }
 
+/// The user id a component acting on its own behalf presents (see [`Caller::system`]).
+pub const SYSTEM_USER_ID: &str = "00000000-0000-4000-8000-000000000000";
+
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// A component acting on its own behalf with the admin role, e.g. alerts reading
+    /// telemetry's overview. Only callers holding the internal key reach a service, so only
+    /// components can present it.
+    pub fn system() -> Self {
+        Self {
+            user_id: UserId::parse(SYSTEM_USER_ID).unwrap_or_default(),
+            role: Role::Admin,
+            email: None,
+        }
     }
 }
 

@@ -194,6 +194,15 @@ impl RowView<'_> {
     pub fn opt_int(&self, column: &str) -> Option<i64> {
         integer(self.value(column))
     }
+
+    /// A nullable REAL column (an INTEGER reads as its value).
+    pub fn opt_real(&self, column: &str) -> Option<f64> {
+        match self.value(column)? {
+            Value::Real(number) => Some(*number),
+            Value::Integer(number) => Some(*number as f64),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

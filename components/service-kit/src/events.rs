@@ -13,6 +13,8 @@ pub mod channels {
     pub const ORDERS: &str = "wasmart.orders";
     pub const CATALOG: &str = "wasmart.catalog";
     pub const PAYMENTS: &str = "wasmart.payments";
+    /// Operational events: alerts raised and resolved.
+    pub const OPS: &str = "wasmart.ops";
 }
 
 /// A domain event type: its name (past tense), schema version and channel.
@@ -21,8 +23,9 @@ pub trait IntegrationEvent: Serialize + DeserializeOwned {
     const VERSION: u32;
     const CHANNEL: &'static str;
 
-    /// The order this event is about: every event in Wasmart belongs to one checkout.
-    fn order_id(&self) -> &OrderId;
+    /// What ties this event to others: the order for checkout events (every event of one
+    /// checkout shares it), the alert or burst for operational ones.
+    fn correlation_id(&self) -> String;
 }
 
 /// What travels on the wire.
@@ -34,7 +37,8 @@ pub struct Envelope {
     pub version: u32,
     /// RFC 3339, UTC.
     pub occurred_at: String,
-    /// The order id: every event of one checkout shares it.
+    /// The order id (every event of one checkout shares it), or the alert or burst id of an
+    /// operational event.
     pub correlation_id: String,
     /// W3C trace context of the request or event that caused this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +56,7 @@ impl Envelope {
             event_type: E::TYPE.to_owned(),
             version: E::VERSION,
             occurred_at: crate::clock::now_rfc3339(),
-            correlation_id: event.order_id().to_string(),
+            correlation_id: event.correlation_id(),
             traceparent: traceparent.map(str::to_owned),
             producer: producer.to_owned(),
             payload: serde_json::to_value(event).unwrap_or_default(),
@@ -251,17 +255,67 @@ pub struct PaymentRefunded {
     pub amount: Money,
 }
 
+/// payments: the card processor failed (transient errors, not declines) at least
+/// `failures` times within `window_seconds`; announced at most once per window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardProcessorFailuresDetected {
+    /// Identifies this burst (the envelope's correlation id).
+    pub burst_id: String,
+    pub failures: u32,
+    pub window_seconds: u32,
+    /// RFC 3339: the first and last failure counted.
+    pub first_failure_at: String,
+    pub last_failure_at: String,
+}
+
+/// An alert as the alerts service announces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertDetails {
+    pub alert_id: String,
+    pub rule_id: String,
+    /// The service the measurement is about.
+    pub service: String,
+    /// What was measured, e.g. `payment_failure_rate`.
+    pub metric: String,
+    pub value: f64,
+    pub threshold: f64,
+    /// One line for people, e.g. "payments: payment failure rate 100% above 50%".
+    pub summary: String,
+    /// RFC 3339.
+    pub raised_at: String,
+}
+
+/// alerts: a rule's measurement crossed its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRaised {
+    #[serde(flatten)]
+    pub alert: AlertDetails,
+}
+
+/// alerts: a raised alert's measurement is back within its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertResolved {
+    #[serde(flatten)]
+    pub alert: AlertDetails,
+    /// RFC 3339.
+    pub resolved_at: String,
+}
+
 macro_rules! integration_event {
-    ($event:ty, $name:literal, $channel:expr) => {
+    ($event:ty, $name:literal, $channel:expr, |$this:ident| $correlation:expr) => {
         impl IntegrationEvent for $event {
             const TYPE: &'static str = $name;
             const VERSION: u32 = 1;
             const CHANNEL: &'static str = $channel;
 
-            fn order_id(&self) -> &OrderId {
-                &self.order_id
+            fn correlation_id(&self) -> String {
+                let $this = self;
+                $correlation
             }
         }
+    };
+    ($event:ty, $name:literal, $channel:expr) => {
+        integration_event!($event, $name, $channel, |event| event.order_id.to_string());
     };
 }
 
@@ -273,6 +327,20 @@ integration_event!(StockReleased, "StockReleased", channels::CATALOG);
 integration_event!(PaymentSucceeded, "PaymentSucceeded", channels::PAYMENTS);
 integration_event!(PaymentFailed, "PaymentFailed", channels::PAYMENTS);
 integration_event!(PaymentRefunded, "PaymentRefunded", channels::PAYMENTS);
+integration_event!(
+    CardProcessorFailuresDetected,
+    "CardProcessorFailuresDetected",
+    channels::PAYMENTS,
+    |event| event.burst_id.clone()
+);
+integration_event!(AlertRaised, "AlertRaised", channels::OPS, |event| event
+    .alert
+    .alert_id
+    .clone());
+integration_event!(AlertResolved, "AlertResolved", channels::OPS, |event| event
+    .alert
+    .alert_id
+    .clone());
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@
 //!    so the producer stops). Operators list dead letters and replay them.
 
 use serde::Serialize;
-use spin_sdk::redis::Connection;
+use spin_sdk::redis::{Connection, RedisParameter};
 use spin_sdk::sqlite::Error;
 
 use crate::clock::now_ms;
@@ -38,6 +38,11 @@ pub const MIGRATION: Migration = Migration {
     );
     CREATE INDEX inbox_dead ON inbox (status, updated_at)",
 };
+
+/// The Redis hash in which every consumer keeps its current number of dead letters (field:
+/// the consumer's name), so that telemetry reports them without reading another service's
+/// database. Written only when the number changes.
+pub const DEAD_LETTER_COUNTS_KEY: &str = "wasmart:dead-letters";
 
 /// Failed deliveries of one event before it becomes a dead letter.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -108,6 +113,7 @@ impl Consumer<'_> {
             Err(error) => {
                 let raw = String::from_utf8_lossy(message).into_owned();
                 self.record_unreadable(db, &raw, &error.to_string())?;
+                self.publish_dead_letter_count(db)?;
                 return Ok(Delivery::DeadLettered);
             }
         };
@@ -146,8 +152,9 @@ impl Consumer<'_> {
             "UPDATE inbox SET status = 'failed', attempts = 0, updated_at = ? WHERE event_id = ?",
             &[int(now_ms()), text(event_id)],
         )?;
-        self.process(db, &envelope, message.as_bytes(), handle)
-            .map(Some)
+        let delivery = self.process(db, &envelope, message.as_bytes(), handle)?;
+        self.publish_dead_letter_count(db)?;
+        Ok(Some(delivery))
     }
 
     fn process(
@@ -190,6 +197,7 @@ impl Consumer<'_> {
                 "{}: {} {} is now a dead letter",
                 self.name, envelope.event_type, envelope.id
             );
+            self.publish_dead_letter_count(db)?;
         }
         self.confirm(envelope.id.as_str());
         Ok(delivery)
@@ -247,6 +255,29 @@ impl Consumer<'_> {
                 text(format!("not an event envelope: {error}")),
             ],
         )
+    }
+
+    /// Writes this consumer's number of dead letters to [`DEAD_LETTER_COUNTS_KEY`].
+    fn publish_dead_letter_count(&self, db: &Db) -> Result<(), Error> {
+        let result = db.query(
+            "SELECT COUNT(*) AS dead FROM inbox WHERE status = 'dead'",
+            &[],
+        )?;
+        let dead = Rows::new(&result).first().map_or(0, |row| row.int("dead"));
+        let Some(address) = self.redis_address else {
+            return Ok(());
+        };
+        if let Ok(redis) = Connection::open(address) {
+            let _ = redis.execute(
+                "HSET",
+                &[
+                    RedisParameter::Binary(DEAD_LETTER_COUNTS_KEY.as_bytes().to_vec()),
+                    RedisParameter::Binary(self.name.as_bytes().to_vec()),
+                    RedisParameter::Int64(dead),
+                ],
+            );
+        }
+        Ok(())
     }
 
     fn confirm(&self, event_id: &str) {

@@ -12,6 +12,8 @@
 //! - [`outbox`], [`inbox`], [`tick`], wired together by [`messaging`]: reliable delivery on
 //!   top of at-most-once pub/sub, or HTTP push where there is no Redis trigger
 //!   ([`transport`]; see `docs/events.md`).
+//! - [`traffic`]: request counts and latency histograms, as the gateway measures them and
+//!   telemetry reads them.
 
 pub mod clock;
 pub mod context;
@@ -27,6 +29,7 @@ pub mod outbox;
 pub mod problem;
 pub mod tick;
 pub mod token;
+pub mod traffic;
 pub mod transport;
 
 pub use problem::{FieldError, Problem};

@@ -53,6 +53,11 @@ impl Messaging {
         Ok(report)
     }
 
+    /// Whether ticks exist: only with Redis (see [`Self::schedule_tick`]).
+    pub fn has_ticks(&self) -> bool {
+        self.transport.redis_address().is_some()
+    }
+
     /// Asks for a tick in `delay_ms` (for background work other than the relay). Without
     /// Redis there are no ticks: the work waits for the service's next request.
     pub fn schedule_tick(&self, delay_ms: i64) {

@@ -401,6 +401,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get every service's rates, failures, latency, lag, dead letters and health (admin)
+         * @description Telemetry's rolling aggregates over its window (events per producer, payment outcomes, calls through the gateway with p50/p99 latency, dead letters) merged with each service's live health probe. A source that cannot be read is named in `unavailable`; the probes always answer.
+         */
+        get: operations["getOpsOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List active and recently resolved alerts (admin)
+         * @description Alerts are raised and resolved by the alerts service, which evaluates its rules on telemetry every few seconds.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the alert rules (admin)
+         * @description Every rule with its threshold, minimum sample count and whether it is enabled.
+         */
+        get: operations["listAlertRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/alert-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change an alert rule (admin)
+         * @description Sets the threshold (in the rule's unit; at most 100 for percentages), the minimum sample count and whether the rule is enabled. The next evaluation applies it; disabling a rule resolves its alerts.
+         */
+        put: operations["updateAlertRule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -693,9 +773,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "order_confirmed" | "payment_received" | "payment_failed" | "order_cancelled" | "payment_refunded";
-            /** Format: uuid */
-            order_id: string;
+            kind: "order_confirmed" | "payment_received" | "payment_failed" | "order_cancelled" | "payment_refunded" | "alert_raised" | "alert_resolved";
+            /**
+             * Format: uuid
+             * @description The order it is about; null for `alert_raised` and `alert_resolved`, which every admin gets.
+             */
+            order_id: string | null;
             title: string;
             body: string;
             /**
@@ -743,7 +826,7 @@ export interface components {
         HealthStatus: "up" | "degraded" | "down";
         ServiceHealth: {
             /** @enum {string} */
-            name: "gateway" | "catalog" | "accounts" | "cart" | "orders" | "payments" | "notifications";
+            name: "gateway" | "catalog" | "accounts" | "cart" | "orders" | "payments" | "notifications" | "telemetry" | "alerts";
             status: components["schemas"]["HealthStatus"];
             latency_ms: number;
             /**
@@ -757,7 +840,7 @@ export interface components {
             status: components["schemas"]["HealthStatus"];
             services: components["schemas"]["ServiceHealth"][];
         };
-        /** @description An event a service gave up on, from the `GET /admin/dead-letters` of catalog, orders, payments and notifications. `dead_letter`: an event the service consumed and could not handle (service-kit `inbox::DeadLetter`); `undelivered`: an event the service produced and could not deliver (service-kit `outbox::Undelivered`). Timestamps of those records are Unix milliseconds. */
+        /** @description An event a service gave up on, from the `GET /admin/dead-letters` of catalog, orders, payments, notifications, telemetry and alerts. `dead_letter`: an event the service consumed and could not handle (service-kit `inbox::DeadLetter`); `undelivered`: an event the service produced and could not deliver (service-kit `outbox::Undelivered`). Timestamps of those records are Unix milliseconds. */
         DeadLetterItem: {
             /**
              * @description `<service>:<event_id>`; use it to replay.
@@ -765,7 +848,7 @@ export interface components {
              */
             id: string;
             /** @enum {string} */
-            service: "catalog" | "orders" | "payments" | "notifications";
+            service: "catalog" | "orders" | "payments" | "notifications" | "telemetry" | "alerts";
             /** @enum {string} */
             kind: "dead_letter" | "undelivered";
             event_id: string;
@@ -789,7 +872,7 @@ export interface components {
         DeadLetterList: {
             items: components["schemas"]["DeadLetterItem"][];
             /** @description The services whose dead letters could not be read. */
-            unavailable: ("catalog" | "orders" | "payments" | "notifications")[];
+            unavailable: ("catalog" | "orders" | "payments" | "notifications" | "telemetry" | "alerts")[];
         };
         ReplayResult: {
             event_id: string;
@@ -799,6 +882,109 @@ export interface components {
              * @example Requeued
              */
             outcome: string;
+        };
+        OpsOverview: {
+            /** @description The window telemetry aggregates over; null when telemetry is unavailable. */
+            window_seconds: number | null;
+            /** Format: date-time */
+            generated_at: string;
+            payments: components["schemas"]["OpsPayments"] | null;
+            /** @description Every service any source knows, by name. */
+            services: components["schemas"]["OpsService"][];
+            /** @description Sources that could not be read. */
+            unavailable: ("telemetry" | "gateway" | "redis")[];
+        };
+        OpsService: {
+            name: string;
+            health?: components["schemas"]["ServiceHealth"];
+            events?: components["schemas"]["OpsEvents"];
+            requests?: components["schemas"]["OpsRequests"];
+            /** @description The dead letters the service keeps as a consumer. */
+            dead_letters?: number;
+        };
+        /** @description The events a service produced, as telemetry received them within the window. */
+        OpsEvents: {
+            count: number;
+            per_minute: number;
+            /** @description PaymentFailed, StockRejected and CardProcessorFailuresDetected events. */
+            failures: number;
+            failure_rate: number | null;
+            /** @description How long after `occurred_at` telemetry received the events, on average. */
+            lag_ms_avg: number | null;
+            lag_ms_max: number | null;
+            /** Format: date-time */
+            last_event_at: string | null;
+            /** @description Seconds since the last event. */
+            silent_seconds: number | null;
+            /** @description Events per equal slice of the window, oldest first. */
+            series: number[];
+        };
+        /** @description Calls the gateway made to a service within the window. */
+        OpsRequests: {
+            count: number;
+            per_minute: number;
+            /** @description 5xx answers, timeouts and unreachable (4xx are not errors). */
+            errors: number;
+            error_rate: number | null;
+            /** @description Upper bound of the latency bucket holding the median call. */
+            p50_ms: number | null;
+            p99_ms: number | null;
+        };
+        OpsPayments: {
+            succeeded: number;
+            failed: number;
+            failure_rate: number | null;
+            processor_failure_bursts: number;
+        };
+        Alert: {
+            /** Format: uuid */
+            id: string;
+            rule_id: string;
+            service: string;
+            /** @example payment_failure_rate */
+            metric: string;
+            /** @description The measurement when the alert was raised, in the rule's unit. */
+            value: number;
+            threshold: number;
+            /** @example payments: payment failure rate 100% above 50% */
+            summary: string;
+            /** @enum {string} */
+            status: "active" | "resolved";
+            /** Format: date-time */
+            raised_at: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+        };
+        AlertList: {
+            active: components["schemas"]["Alert"][];
+            /** @description The latest resolved alerts (at most 50). */
+            recent: components["schemas"]["Alert"][];
+        };
+        AlertRule: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "request_error_rate" | "request_latency_p99" | "payment_failure_rate" | "dead_letters" | "producer_silent" | "card_processor_failures";
+            /** @enum {string} */
+            unit: "percent" | "ms" | "count" | "seconds";
+            /** @description The rule fires when the measurement is above this. */
+            threshold: number;
+            /** @description Samples (calls, payments) the measurement needs before the rule may fire. */
+            min_count: number;
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description Null for a default never changed.
+             */
+            updated_at: string | null;
+        };
+        AlertRuleList: {
+            items: components["schemas"]["AlertRule"][];
+        };
+        AlertRuleChange: {
+            threshold: number;
+            min_count: number;
+            enabled: boolean;
         };
         /** @description This document, as JSON. */
         OpenApiDocument: Record<string, never>;
@@ -1935,7 +2121,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Dead letters and undelivered events from catalog, orders, payments and notifications. */
+            /** @description Dead letters and undelivered events from catalog, orders, payments, notifications, telemetry and alerts. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -1986,6 +2172,157 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getOpsOverview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+                /**
+                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                 */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsOverview"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+                /**
+                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                 */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active alerts and the latest resolved ones, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+                /**
+                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                 */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every rule. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+                /**
+                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                 */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path: {
+                /** @description The rule id, e.g. `payment-failure-rate`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleChange"];
+            };
+        };
+        responses: {
+            /** @description The rule as it is now. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

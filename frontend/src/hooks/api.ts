@@ -2,6 +2,8 @@ import { useMutation, useQuery, useQueryClient, keepPreviousData } from '@tansta
 import { api, unwrap } from '../api/client';
 import type { ApiError } from '../api/problem';
 import type {
+  AlertRule,
+  AlertRuleChange,
   Cart,
   CheckoutRequest,
   Credentials,
@@ -26,6 +28,9 @@ export const keys = {
   unread: ['unread'] as const,
   health: ['public', 'health'] as const,
   deadLetters: ['dead-letters'] as const,
+  opsOverview: ['ops', 'overview'] as const,
+  alerts: ['ops', 'alerts'] as const,
+  alertRules: ['ops', 'alert-rules'] as const,
 };
 
 export function useStorefront() {
@@ -226,6 +231,45 @@ export function useHealth() {
     refetchInterval: 2_000,
     staleTime: 0,
     retry: false,
+  });
+}
+
+/** Telemetry's view of every service with live health probes, refreshed every 2 s. */
+export function useOpsOverview() {
+  return useQuery({
+    queryKey: keys.opsOverview,
+    queryFn: () => unwrap(api.GET('/api/v1/ops/overview')),
+    refetchInterval: 2_000,
+    staleTime: 0,
+    retry: false,
+  });
+}
+
+/** Active and recently resolved alerts, refreshed every 2 s. */
+export function useAlerts() {
+  return useQuery({
+    queryKey: keys.alerts,
+    queryFn: () => unwrap(api.GET('/api/v1/ops/alerts')),
+    refetchInterval: 2_000,
+    staleTime: 0,
+    retry: false,
+  });
+}
+
+export function useAlertRules() {
+  return useQuery({
+    queryKey: keys.alertRules,
+    queryFn: () => unwrap(api.GET('/api/v1/ops/alert-rules')),
+    staleTime: 30_000,
+  });
+}
+
+export function useUpdateAlertRule() {
+  const qc = useQueryClient();
+  return useMutation<AlertRule, ApiError, { id: string; change: AlertRuleChange }>({
+    mutationFn: ({ id, change }) =>
+      unwrap(api.PUT('/api/v1/ops/alert-rules/{id}', { params: { path: { id } }, body: change })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.alertRules }),
   });
 }
 

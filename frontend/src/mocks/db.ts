@@ -1,4 +1,4 @@
-import type { Cart, Category, DeadLetterItem, Notification, Order, Product, Profile } from '../api/types';
+import type { Alert, AlertRule, Cart, Category, DeadLetterItem, Notification, Order, Product, Profile } from '../api/types';
 
 /** An in-memory shop for MSW: used by unit tests and by `npm run dev:mock`. */
 export interface MockUser {
@@ -21,6 +21,8 @@ export interface Db {
   orders: MockOrder[];
   notifications: (Notification & { user_id: string })[];
   deadLetters: DeadLetterItem[];
+  alerts: Alert[];
+  alertRules: AlertRule[];
   /** Parts of the storefront to report as unavailable. */
   storefrontUnavailable: string[];
   /** How many reads a new order stays pending for. */
@@ -119,6 +121,11 @@ export function createDb(): Db {
         failed_at: Date.parse(NOW) + 5000,
         message: {},
       },
+    ],
+    alerts: [],
+    alertRules: [
+      { id: 'payment-failure-rate', name: 'Payment failure rate', kind: 'payment_failure_rate', unit: 'percent', threshold: 50, min_count: 5, enabled: true, updated_at: null },
+      { id: 'request-latency-p99', name: 'Request latency p99', kind: 'request_latency_p99', unit: 'ms', threshold: 1000, min_count: 20, enabled: true, updated_at: null },
     ],
     storefrontUnavailable: [],
     pendingPolls: 2,

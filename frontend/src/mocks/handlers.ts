@@ -1,6 +1,9 @@
 import { http, HttpResponse, delay, type DefaultBodyType } from 'msw';
 import type {
   Account,
+  AlertList,
+  AlertRule,
+  AlertRuleChange,
   Cart,
   Category,
   CheckoutRequest,
@@ -9,6 +12,7 @@ import type {
   Health,
   Notification,
   NotificationList,
+  OpsOverview,
   Order,
   OrderList,
   Problem,
@@ -110,7 +114,7 @@ export const handlers = [
   http.get<never, never, Health>(`${BASE}/health`, () =>
     HttpResponse.json({
       status: 'up',
-      services: (['gateway', 'catalog', 'accounts', 'cart', 'orders', 'payments', 'notifications'] as const).map((name, i) => ({ name, status: 'up' as const, latency_ms: 2 + ((i * 7 + Date.now()) % 11), circuit: 'closed' as const })),
+      services: (['gateway', 'catalog', 'accounts', 'cart', 'orders', 'payments', 'notifications', 'telemetry', 'alerts'] as const).map((name, i) => ({ name, status: 'up' as const, latency_ms: 2 + ((i * 7 + Date.now()) % 11), circuit: 'closed' as const })),
     }),
   ),
 
@@ -368,7 +372,62 @@ export const handlers = [
     db.deadLetters = db.deadLetters.filter((x) => x !== d);
     return HttpResponse.json({ event_id: d.event_id, outcome: d.kind === 'dead_letter' ? 'Processed' : 'Requeued' });
   }),
+
+  http.get<never, never, OpsOverview | Problem>(`${BASE}/ops/overview`, ({ request }) => {
+    const u = requireAdmin(request);
+    if (u instanceof Response) return u;
+    const series = [0, 1, 3, 2, 5, 4, 6, 3, 2, 4, 5, 7];
+    return HttpResponse.json({
+      window_seconds: 300,
+      generated_at: new Date().toISOString(),
+      payments: { succeeded: 18, failed: 2, failure_rate: 0.1, processor_failure_bursts: 0 },
+      services: [
+        {
+          name: 'payments',
+          health: { name: 'payments', status: 'up', latency_ms: 3, circuit: 'closed' },
+          events: { count: 20, per_minute: 4, failures: 2, failure_rate: 0.1, lag_ms_avg: 12, lag_ms_max: 40, last_event_at: new Date().toISOString(), silent_seconds: 3, series },
+          requests: { count: 40, per_minute: 8, errors: 0, error_rate: 0, p50_ms: 5, p99_ms: 50 },
+          dead_letters: 0,
+        },
+      ],
+      unavailable: [],
+    });
+  }),
+
+  http.get<never, never, AlertList | Problem>(`${BASE}/ops/alerts`, ({ request }) => {
+    const u = requireAdmin(request);
+    if (u instanceof Response) return u;
+    return HttpResponse.json({ active: db.alerts.filter((a) => a.status === 'active'), recent: db.alerts.filter((a) => a.status === 'resolved') });
+  }),
+
+  http.get<never, never, { items: AlertRule[] } | Problem>(`${BASE}/ops/alert-rules`, ({ request }) => {
+    const u = requireAdmin(request);
+    if (u instanceof Response) return u;
+    return HttpResponse.json({ items: db.alertRules });
+  }),
+
+  http.put<{ id: string }, AlertRuleChange, AlertRule | Problem>(`${BASE}/ops/alert-rules/:id`, async ({ request, params }) => {
+    const u = requireAdmin(request);
+    if (u instanceof Response) return u;
+    const rule = db.alertRules.find((r) => r.id === params.id);
+    if (!rule) return problem(404, 'not-found', `There is no rule ${params.id}.`);
+    const change = await request.json();
+    const errors = [];
+    if (!(change.threshold >= 0) || (rule.unit === 'percent' && change.threshold > 100)) errors.push({ field: 'threshold', message: 'must be a number from 0 to 100 (percent)' });
+    if (!(change.min_count >= 1)) errors.push({ field: 'min_count', message: 'must be an integer from 1 to 1000000' });
+    if (errors.length) return problem(400, 'validation', 'Some fields are invalid.', errors);
+    Object.assign(rule, change, { updated_at: new Date().toISOString() });
+    return HttpResponse.json(rule);
+  }),
 ];
+
+function requireAdmin(request: Request) {
+  const u = requireUser(request);
+  if (u instanceof Response) return u;
+  if (u.profile.role !== 'admin') return problem(403, 'forbidden', 'This resource requires the admin role.');
+  return u;
+}
+
 
 /** Handlers for `npm run dev:mock`: the same, with a little latency so skeletons show. */
 export const browserHandlers = [

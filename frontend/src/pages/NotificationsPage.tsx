@@ -31,7 +31,8 @@ export function NotificationsPage() {
                   <strong>{n.title}</strong> {n.read_at ? null : <span className="badge">new</span>}
                   <p>{n.body}</p>
                   <small className="muted">
-                    <time dateTime={n.created_at}>{formatDate(n.created_at)}</time> · <Link to={`/orders/${n.order_id}`}>View order</Link>
+                    <time dateTime={n.created_at}>{formatDate(n.created_at)}</time>
+                    {n.order_id ? <> · <Link to={`/orders/${n.order_id}`}>View order</Link></> : null}
                   </small>
                 </div>
                 {n.read_at ? null : (

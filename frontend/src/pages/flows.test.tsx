@@ -157,7 +157,7 @@ describe('admin', () => {
     signInAs('admin@wasmart.local');
     renderApp('/admin/ops');
     const services = await screen.findAllByTestId('service');
-    expect(services.map((s) => s.getAttribute('data-service'))).toEqual(['gateway', 'catalog', 'accounts', 'cart', 'orders', 'payments', 'notifications']);
+    expect(services.map((s) => s.getAttribute('data-service'))).toEqual(['gateway', 'catalog', 'accounts', 'cart', 'orders', 'payments', 'notifications', 'telemetry', 'alerts']);
     expect(services[0]).toHaveTextContent(/\d+ ms/);
   });
 
