@@ -169,7 +169,7 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     let retried = checkout().send().await;
     assert_eq!(retried.json()["id"], order["id"]);
     let order_id = order["id"].as_str().unwrap();
-    wait_for_status(&api, &ada, order_id, "paid").await;
+    wait_for_status(api, &ada, order_id, "paid").await;
     let notifications = eventually(Duration::from_secs(5), || async {
         let list = api.fetch("/api/v1/notifications", &ada).await;
         let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -212,7 +212,7 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     api.put_in_cart(&ada, &products[2], 1).await;
     let declined = api.place_order(&ada, "tok_chargeDeclined").await;
     let declined_id = declined["id"].as_str().unwrap();
-    wait_for_status(&api, &ada, declined_id, "payment_failed").await;
+    wait_for_status(api, &ada, declined_id, "payment_failed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,7 +275,7 @@ pub async fn admin_journey<D: Deployment>(api: &Api<D>) {
     api.put_in_cart(&customer, &json!({ "id": id }), 1).await;
     let order = api.place_order(&customer, "tok_visa").await;
     let order_id = order["id"].as_str().unwrap();
-    wait_for_status(&api, &customer, order_id, "paid").await;
+    wait_for_status(api, &customer, order_id, "paid").await;
     let fulfil = format!("/api/v1/orders/{order_id}/fulfil");
     assert_problem(&api.post(&fulfil).token(&customer.token).send().await, 403);
     let fulfilled = api.post(&fulfil).token(&admin.token).send().await;
