@@ -16,7 +16,8 @@ use crate::config::Service;
 
 /// The length of one slice.
 const SLICE_MS: i64 = 5_000;
-/// Slices kept (an hour); older ones are deleted as new ones start.
+/// Slices kept (an hour): starting a slice deletes the one this much older. After a quiet
+/// spell some older slices stay behind; they are small, and never read again.
 const KEPT_SLICES: i64 = 720;
 
 fn key(service: Service, slice: i64) -> String {

@@ -453,6 +453,49 @@ async fn processing_errors_are_retried_until_the_charge_succeeds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_processor_failures_is_announced_once_and_declines_do_not_count() {
+    let shop = start().await;
+    let mut events = shop.redis.subscribe("wasmart.payments").await.unwrap();
+    // Declines are the card's answer, not the processor failing.
+    for _ in 0..6 {
+        let declined = Order::new("tok_chargeDeclined");
+        publish(&shop, "wasmart.orders", &declined.created()).await;
+        publish(&shop, "wasmart.catalog", &declined.stock_reserved()).await;
+        expect_event(&mut events, "PaymentFailed", &declined.id).await;
+    }
+    let announced = |shop: &Shop| {
+        shop.sql(
+            "payments",
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'CardProcessorFailuresDetected'",
+        )[0][0]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(announced(&shop), 0);
+    // Three flaky orders: two transient errors each, five of them within the window.
+    let flaky: Vec<Order> = (0..3).map(|_| Order::new("tok_processingError")).collect();
+    for order in &flaky {
+        publish(&shop, "wasmart.orders", &order.created()).await;
+        publish(&shop, "wasmart.catalog", &order.stock_reserved()).await;
+    }
+    for order in &flaky {
+        wait_for_status(&shop, &order.id, "succeeded").await;
+    }
+    let messages = drain(&mut events, Duration::from_millis(1500)).await;
+    let bursts: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["type"] == "CardProcessorFailuresDetected")
+        .collect();
+    assert!(!bursts.is_empty(), "no burst announced: {messages:?}");
+    assert_eq!(announced(&shop), 1, "one announcement per window");
+    let payload = &bursts[0]["payload"];
+    assert!(payload["failures"].as_u64().unwrap() >= 5, "{payload}");
+    assert_eq!(payload["window_seconds"], 60);
+    assert_eq!(bursts[0]["correlation_id"], payload["burst_id"]);
+    assert!(crate::support::event_errors(bursts[0]).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_stock_voids_the_intent_in_either_order() {
     let shop = start().await;
     let first = Order::new("tok_visa");
