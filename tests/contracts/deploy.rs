@@ -656,7 +656,7 @@ fn the_variable_check_catches_missing_extra_and_misdirected_variables() {
         "SpinApp wasmart-catalog: internal_api_key is required and read by [\"catalog\"], but not set",
         "SpinApp wasmart-catalog: jwt_signing_key is required but none of [\"catalog\"] reads it: give it a placeholder `value`, not the real one",
         "SpinApp wasmart-shopping: cart calls catalog, which runs elsewhere, but catalog_path is not set",
-        "SpinApp wasmart-edge: sets admin_email, which none of [\"web\", \"gateway\"] reads",
+        "SpinApp wasmart-edge: sets admin_email, which none of [\"web\", \"gateway\", \"telemetry\", \"alerts\"] reads",
         "SpinApp wasmart-orders: the triggers of [\"orders\", \"payments\", \"notifications\"] use redis_host, but it is not set",
         "SpinApp wasmart: sets catalog_origin, but catalog runs in it (service chaining reaches it)",
         "SpinApp wasmart-edge: cart_origin is http://wasmart-orders.wasmart.svc.cluster.local, but cart runs in SpinApp wasmart-shopping",
