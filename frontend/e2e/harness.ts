@@ -61,9 +61,21 @@ export async function pageOf<T>(browser: Browser, fn: (page: Page, log: string[]
   } finally {
     const name = (expect.getState().currentTestName ?? 'page').replace(/[^A-Za-z0-9]+/g, '-').slice(0, 100);
     await mkdir(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true }).catch(() => undefined);
+    await screenshot(page, new URL(`${name}.png`, ARTIFACTS).pathname).catch(() => undefined);
     await context.close();
   }
+}
+
+/**
+ * The whole page, taken with a viewport as tall as the page (a full-page capture would draw
+ * the sticky header in the middle of it).
+ */
+async function screenshot(page: Page, path: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 1280;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width, height: Math.min(Math.max(height, 200), 4000) });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path });
 }
 
 /** Collects console errors and failed API responses, to explain a failure. */
