@@ -41,5 +41,8 @@ export default defineConfig(({ mode }) => ({
     css: false,
     pool: 'threads',
     poolOptions: { threads: { maxThreads: 2, minThreads: 1 } },
+    // The flow tests click through several screens in jsdom, which takes seconds when the
+    // 2 cores are busy with other work; 5 s (the default) made them flaky, not faster.
+    testTimeout: 20_000,
   },
 }));
