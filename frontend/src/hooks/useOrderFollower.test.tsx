@@ -53,11 +53,20 @@ describe('useOrderFollower', () => {
 
   it.each(['paid', 'payment_failed'] as const)('polls while pending and stops at %s', async (final) => {
     const calls = serve(2, final);
-    const { result } = renderHook(() => useOrderFollower(ID, 20), { wrapper });
-    await waitFor(() => expect(result.current.data?.status).toBe('pending_payment'));
-    expect(result.current.isFinal).toBe(false);
+    // Every render is recorded: polling every 20 ms can move past `pending` between two awaits.
+    const seen: Array<[OrderStatus | undefined, boolean]> = [];
+    const { result } = renderHook(
+      () => {
+        const follower = useOrderFollower(ID, 20);
+        seen.push([follower.data?.status, follower.isFinal]);
+        return follower;
+      },
+      { wrapper },
+    );
     await waitFor(() => expect(result.current.data?.status).toBe(final), { timeout: 2000 });
     expect(result.current.isFinal).toBe(true);
+    expect(seen).toContainEqual(['pending_payment', false]);
+    expect(seen.filter(([status]) => status === 'pending_payment').every(([, fin]) => !fin)).toBe(true);
     const settledAt = calls.n;
     expect(settledAt).toBe(3);
     // No more requests once final.
