@@ -210,7 +210,8 @@ impl App {
             Some(config) => {
                 let resource = config.resource(&manifest.name);
                 let described = format!("{} ({})", config.endpoint, config.protocol);
-                let (tracer, task) = otlp::start(config.clone(), resource, trace_counters);
+                let (tracer, task) = otlp::start(config.clone(), resource, trace_counters)
+                    .context("starting the trace exporter")?;
                 (tracer, Some((task, described)))
             }
             None => (Tracer::default(), None),

@@ -2,7 +2,8 @@
 //! ([`OtlpConfig`]), a batch processor with a bounded queue in a background task
 //! ([`batch`]), and the two HTTP encodings, `http/protobuf` (the default) and `http/json`.
 //! Requests never wait for it: a slow or dead collector costs dropped spans, counted on
-//! the metrics listener, not latency.
+//! the metrics listener, not latency. The exporter runs on a thread of its own, so that
+//! request workers busy running guests never keep it from draining the queue.
 
 mod batch;
 mod config;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{BatchConfig, OtlpConfig, OtlpConfigError, Protocol};
@@ -27,22 +28,23 @@ const SCOPE_NAME: &str = "wasmart";
 /// `Status.StatusCode.STATUS_CODE_ERROR`.
 const STATUS_ERROR: u8 = 2;
 
-/// The background export task; [`ExportTask::shutdown`] sends what is still queued.
+/// The background exporter; [`ExportTask::shutdown`] sends what is still queued.
 pub struct ExportTask {
-    task: tokio::task::JoinHandle<()>,
+    finished: oneshot::Receiver<()>,
     stop: CancellationToken,
     timeout: Duration,
 }
 
-/// Starts exporting per `config` on the current tokio runtime, every span reported under
-/// `resource`; returns the tracer that feeds the exporter, and the task.
+/// Starts exporting per `config` on a thread of its own, every span reported under
+/// `resource`; returns the tracer that feeds the exporter, and the exporter.
 pub fn start(
     config: OtlpConfig,
     resource: Vec<(String, String)>,
     counters: Arc<TraceCounters>,
-) -> (Tracer, ExportTask) {
+) -> std::io::Result<(Tracer, ExportTask)> {
     let (queue, receiver) = mpsc::channel(config.batch.max_queue_size.max(1));
     let stop = CancellationToken::new();
+    let (done, finished) = oneshot::channel();
     let timeout = config.timeout;
     let batch = config.batch;
     let exporter = HttpExporter {
@@ -51,15 +53,24 @@ pub fn start(
         counters: counters.clone(),
         failing: false,
     };
-    let task = tokio::spawn(batch::run(receiver, batch, stop.clone(), exporter));
-    (
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stopped = stop.clone();
+    std::thread::Builder::new()
+        .name("otlp-export".into())
+        .spawn(move || {
+            runtime.block_on(batch::run(receiver, batch, stopped, exporter));
+            let _ = done.send(());
+        })?;
+    Ok((
         Tracer::new(queue, counters),
         ExportTask {
-            task,
+            finished,
             stop,
             timeout,
         },
-    )
+    ))
 }
 
 impl ExportTask {
@@ -67,13 +78,9 @@ impl ExportTask {
     /// before giving up on them.
     pub async fn shutdown(self) {
         self.stop.cancel();
-        let mut task = self.task;
-        if tokio::time::timeout(self.timeout + Duration::from_secs(1), &mut task)
-            .await
-            .is_err()
-        {
+        let waited = tokio::time::timeout(self.timeout + Duration::from_secs(1), self.finished);
+        if waited.await.is_err() {
             tracing::warn!("trace export did not finish in time; the last spans are lost");
-            task.abort();
         }
     }
 }
@@ -247,7 +254,7 @@ pub(crate) mod tests {
             OtlpConfig::new(&format!("http://{address}/v1/traces"), Protocol::HttpJson).unwrap();
         config.headers = vec![("x-api-key".into(), "secret".into())];
         let counters = Arc::new(TraceCounters::default());
-        let (tracer, task) = start(config, vec![], counters.clone());
+        let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
         drop(tracer.start("GET /", SpanKind::Server, None));
         task.shutdown().await;
         let (head, body) = receiver.await.unwrap();
@@ -273,7 +280,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         let counters = Arc::new(TraceCounters::default());
-        let (tracer, task) = start(config, vec![], counters.clone());
+        let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
         drop(tracer.start("a", SpanKind::Internal, None));
         drop(tracer.start("b", SpanKind::Internal, None));
         task.shutdown().await;
