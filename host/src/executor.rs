@@ -36,7 +36,7 @@ use crate::capabilities::sqlite::SqliteDatabase;
 use crate::observability::access_log::{self, AccessLog, AccessRecord, EventRecord};
 use crate::observability::component_log::ComponentLog;
 use crate::observability::envelope::EventEnvelope;
-use crate::observability::metrics::{ChannelCounts, Metrics, OperationStats};
+use crate::observability::metrics::{ChannelCounts, Delivery, Metrics, OperationStats};
 use crate::observability::trace::{Span, SpanContext, SpanKind, Tracer, TRACEPARENT};
 use crate::triggers::http::headers;
 use crate::triggers::http::router::{RouteMatch, Router};
@@ -710,8 +710,13 @@ impl Executor {
         }
         drop(execution);
         drop(delivery);
-        self.metrics
-            .record_event(id, outcome.is_ok(), started.elapsed());
+        self.metrics.record_event(&Delivery {
+            component: id,
+            channel,
+            event_id: envelope.id.as_deref(),
+            handled: outcome.is_ok(),
+            elapsed: started.elapsed(),
+        });
         let trace_id = envelope.trace_context().map(|c| c.trace_id_hex());
         self.access_log.record(&EventRecord {
             kind: "event",

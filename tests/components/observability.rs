@@ -105,18 +105,32 @@ async fn the_host_measures_every_component_on_the_metrics_listener_only() {
     let ada = api.customer().await;
     let product = api.products(1).await.remove(0);
     api.put_in_cart(&ada, &product, 1).await;
+    let mut orders_channel = api.shop.redis.subscribe("wasmart.orders").await.unwrap();
     api.place_order(&ada, "tok_visa").await;
     api.get("/api/v1/nowhere").send().await;
     let metrics_url = api.shop.app.metrics_url().expect("a metrics listener");
 
-    let handled = r#"wasmart_event_deliveries_total{component="payments",outcome="handled"}"#;
+    // The same OrderCreated once more, as an outbox would publish it again: a redelivery.
+    let order_created = orders_channel
+        .next_message(Duration::from_secs(5))
+        .await
+        .unwrap();
+    api.shop
+        .redis
+        .publish("wasmart.orders", &order_created)
+        .await
+        .unwrap();
+    let redelivered =
+        r#"wasmart_event_redeliveries_total{component="payments",channel="wasmart.orders"}"#;
+
+    let handled = r#"wasmart_event_deliveries_total{component="payments",channel="wasmart.orders",outcome="handled"}"#;
     let text = eventually(Duration::from_secs(5), || async {
         let (status, text) = get(&format!("{metrics_url}/metrics")).await;
         assert_eq!(status, 200);
-        sample(&text, handled).is_some().then_some(text)
+        sample(&text, redelivered).is_some().then_some(text)
     })
     .await
-    .expect("payments handled the order's event");
+    .expect("payments was delivered the order's event twice");
     for series in [
         r#"wasmart_http_requests_total{component="gateway",route="/api/v1/...",class="2xx"}"#,
         r#"wasmart_http_requests_total{component="gateway",route="/api/v1/...",class="4xx"}"#,
@@ -125,6 +139,7 @@ async fn the_host_measures_every_component_on_the_metrics_listener_only() {
         r#"wasmart_http_request_duration_seconds_count{component="gateway",route="/api/v1/..."}"#,
         r#"wasmart_instantiation_duration_seconds_count{component="gateway"}"#,
         handled,
+        redelivered,
     ] {
         let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
         assert!(value >= 1.0, "{series} = {value}");
@@ -249,7 +264,7 @@ async fn prometheus_scrapes_the_host_and_answers_every_committed_query() {
     let product = api.products(1).await.remove(0);
     api.put_in_cart(&ada, &product, 1).await;
     api.place_order(&ada, "tok_visa").await;
-    let handled = r#"wasmart_event_deliveries_total{component="payments",outcome="handled"}"#;
+    let handled = r#"wasmart_event_deliveries_total{component="payments",channel="wasmart.orders",outcome="handled"}"#;
     let exported = eventually(Duration::from_secs(5), || async {
         let text = get(&format!("{metrics_url}/metrics")).await.1;
         sample(&text, handled).is_some().then_some(text)

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::seen_events::SeenEvents;
 use super::trace::TraceCounters;
 
 /// Upper bounds of the request latency histograms' buckets, in seconds.
@@ -197,6 +198,8 @@ struct Series {
     instantiation: BTreeMap<Labels, Histogram<{ BUCKETS.len() }>>,
     failures: BTreeMap<Labels, u64>,
     events: BTreeMap<Labels, u64>,
+    redeliveries: BTreeMap<Labels, u64>,
+    seen_events: SeenEvents,
     event_duration: BTreeMap<Labels, Histogram<{ BUCKETS.len() }>>,
 }
 
@@ -210,6 +213,19 @@ pub struct Metrics {
     in_flight: AtomicI64,
     queued: AtomicI64,
     trace: Option<Arc<TraceCounters>>,
+}
+
+/// One Redis message delivered to a component, as [`Metrics::record_event`] counts it.
+#[derive(Debug)]
+pub struct Delivery<'a> {
+    pub component: &'a str,
+    pub channel: &'a str,
+    /// The envelope's id, when the message is a Wasmart event.
+    pub event_id: Option<&'a str>,
+    /// Whether the handler succeeded.
+    pub handled: bool,
+    /// From the permit to the handler's return, instantiation included.
+    pub elapsed: Duration,
 }
 
 /// Counts one instance while it lives (see [`Metrics::running`] and [`Metrics::queued`]).
@@ -327,19 +343,28 @@ impl Metrics {
         });
     }
 
-    /// Records one Redis message delivered to `component`.
-    pub fn record_event(&self, component: &str, handled: bool, elapsed: Duration) {
-        let outcome = if handled { "handled" } else { "failed" };
+    /// Records one Redis message delivered to a component (see [`Delivery`]).
+    pub fn record_event(&self, delivery: &Delivery<'_>) {
+        let outcome = if delivery.handled {
+            "handled"
+        } else {
+            "failed"
+        };
+        let key = vec![delivery.component.to_owned(), delivery.channel.to_owned()];
         self.with(|series| {
-            *series
-                .events
-                .entry(vec![component.to_owned(), outcome.to_owned()])
-                .or_default() += 1;
+            let mut with_outcome = key.clone();
+            with_outcome.push(outcome.to_owned());
+            *series.events.entry(with_outcome).or_default() += 1;
+            if let Some(id) = delivery.event_id {
+                if series.seen_events.redelivered(delivery.component, id) {
+                    *series.redeliveries.entry(key).or_default() += 1;
+                }
+            }
             series
                 .event_duration
-                .entry(vec![component.to_owned()])
+                .entry(vec![delivery.component.to_owned()])
                 .or_default()
-                .observe(elapsed.as_secs_f64());
+                .observe(delivery.elapsed.as_secs_f64());
         });
     }
 
@@ -394,9 +419,16 @@ impl Metrics {
             counter(
                 &mut out,
                 "wasmart_event_deliveries_total",
-                "Redis messages delivered to a component, by outcome.",
-                &["component", "outcome"],
+                "Redis messages delivered to a component, by channel and outcome.",
+                &["component", "channel", "outcome"],
                 &series.events,
+            );
+            counter(
+                &mut out,
+                "wasmart_event_redeliveries_total",
+                "Deliveries of an event id the component had been delivered before.",
+                &["component", "channel"],
+                &series.redeliveries,
             );
             histogram(
                 &mut out,
@@ -624,6 +656,31 @@ mod tests {
         assert!(text.contains("wasmart_instances_in_flight 1"));
         drop(_running);
         assert!(metrics.render().contains("wasmart_instances_in_flight 0"));
+    }
+
+    #[test]
+    fn event_deliveries_are_counted_by_channel_and_redeliveries_by_event_id() {
+        let metrics = Metrics::new(true);
+        let delivery = |event_id, handled| Delivery {
+            component: "payments",
+            channel: "wasmart.orders",
+            event_id,
+            handled,
+            elapsed: Duration::from_millis(2),
+        };
+        metrics.record_event(&delivery(Some("e1"), false));
+        metrics.record_event(&delivery(Some("e1"), true));
+        metrics.record_event(&delivery(Some("e2"), true));
+        metrics.record_event(&delivery(None, true));
+        let text = metrics.render();
+        for line in [
+            r#"wasmart_event_deliveries_total{component="payments",channel="wasmart.orders",outcome="handled"} 3"#,
+            r#"wasmart_event_deliveries_total{component="payments",channel="wasmart.orders",outcome="failed"} 1"#,
+            r#"wasmart_event_redeliveries_total{component="payments",channel="wasmart.orders"} 1"#,
+            r#"wasmart_event_handling_duration_seconds_count{component="payments"} 4"#,
+        ] {
+            assert!(text.contains(line), "no {line} in\n{text}");
+        }
     }
 
     #[test]

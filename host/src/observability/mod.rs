@@ -8,4 +8,5 @@ pub mod host_call;
 pub mod metrics;
 pub mod metrics_server;
 pub mod otlp;
+pub mod seen_events;
 pub mod trace;
