@@ -21,9 +21,6 @@ pub enum AlertsError {
     /// Telemetry could not be read.
     #[error("telemetry is unavailable: {0}")]
     TelemetryUnavailable(String),
-    /// A variable is missing or invalid.
-    #[error("alerts is misconfigured: {0}")]
-    Configuration(String),
     /// The database failed.
     #[error("sqlite: {0:?}")]
     Storage(#[from] spin_sdk::sqlite::Error),
@@ -43,7 +40,7 @@ impl From<AlertsError> for Problem {
             AlertsError::Invalid(errors) => Problem::validation(errors),
             AlertsError::RuleNotFound(id) => Problem::not_found(format!("There is no rule {id}.")),
             AlertsError::TelemetryUnavailable(_) => Problem::unavailable(error.to_string()),
-            AlertsError::Configuration(_) | AlertsError::Storage(_) => Problem::internal(error),
+            AlertsError::Storage(_) => Problem::internal(error),
         }
     }
 }

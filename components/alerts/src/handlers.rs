@@ -6,14 +6,12 @@ use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
 use service_kit::context::{Caller, RequestContext};
 use service_kit::http::{json, parse_json, Params};
-use service_kit::messaging::Messaging;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Rule, RuleChange};
 use crate::error::AlertsError;
 use crate::repository::{self, Alert};
-use crate::SERVICE;
 
 /// Resolved alerts `GET /alerts` shows.
 const RECENT_LIMIT: u32 = 50;
@@ -137,26 +135,4 @@ pub fn update_rule(
         .map_err(AlertsError::from)?
         .ok_or_else(|| AlertsError::RuleNotFound(id.to_owned()))?;
     Ok(json(200, &RuleView::from(updated)))
-}
-
-/// `GET /admin/dead-letters`: the alert events alerts could not deliver (it consumes none).
-pub fn dead_letters(
-    _: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(AlertsError::from)?;
-    messaging()?.dead_letters_response(&db)
-}
-
-/// `POST /admin/dead-letters/:id/replay`: queues an undelivered alert event again.
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(AlertsError::from)?;
-    messaging()?.replay_response(&db, params.get("id"), |_, _| Ok(()))
-}
-
-fn messaging() -> Result<Messaging, AlertsError> {
-    Messaging::from_variables(SERVICE).map_err(AlertsError::Configuration)
 }

@@ -18,7 +18,7 @@ mod handlers;
 mod repository;
 
 use service_kit::http::Router;
-use service_kit::messaging::Messaging;
+use service_kit::messaging::{self, Messaging};
 use service_kit::{tick, Problem};
 use spin_sdk::http::{Method, Request, Response};
 
@@ -42,7 +42,7 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    Router::new()
+    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, |_, _| Ok(()))
         .route(Method::Get, "/alerts", |r, c, p| {
             handlers::alerts(r, c, p).map_err(Problem::from)
         })
@@ -50,12 +50,6 @@ fn router() -> Router {
             handlers::rules(r, c, p).map_err(Problem::from)
         })
         .route(Method::Put, "/rules/:id", handlers::update_rule)
-        .route(Method::Get, "/admin/dead-letters", |r, c, p| {
-            handlers::dead_letters(r, c, p)
-        })
-        .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
-            handlers::replay(r, c, p)
-        })
 }
 
 #[spin_sdk::redis_component]

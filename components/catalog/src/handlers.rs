@@ -4,13 +4,12 @@ use serde::Deserialize;
 use service_kit::context::RequestContext;
 use service_kit::http::{json, no_content, parse_json, Params, Query};
 use service_kit::ids::ProductId;
-use service_kit::messaging::Messaging;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Listing, ProductDraft};
 use crate::error::CatalogError;
-use crate::{images, repository, stock};
+use crate::{images, repository};
 
 type Handled = Result<Response, Problem>;
 
@@ -101,22 +100,6 @@ pub fn image(_: &Request, _: &RequestContext, params: &Params) -> Handled {
         .header("cache-control", "public, max-age=3600")
         .body(images::svg(&product))
         .build())
-}
-
-/// `GET /admin/dead-letters` (admin)
-pub fn list_dead_letters(_: &Request, context: &RequestContext, _: &Params) -> Handled {
-    context.admin()?;
-    messaging()?.dead_letters_response(&repository::open()?)
-}
-
-/// `POST /admin/dead-letters/:id/replay` (admin)
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    context.admin()?;
-    messaging()?.replay_response(&repository::open()?, params.get("id"), stock::handle)
-}
-
-fn messaging() -> Result<Messaging, Problem> {
-    Messaging::from_variables(stock::SERVICE).map_err(Problem::internal)
 }
 
 fn product_id(params: &Params) -> Result<ProductId, Problem> {

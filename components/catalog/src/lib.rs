@@ -26,28 +26,23 @@ use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
 fn router() -> Router {
-    Router::new()
-        .route(Method::Get, "/categories", handlers::categories)
-        .route(Method::Get, "/products", handlers::list)
-        .route(Method::Post, "/products", handlers::create)
-        .route(Method::Post, "/products/lookup", handlers::lookup)
-        .route(Method::Get, "/products/:id", handlers::show)
-        .route(Method::Put, "/products/:id", handlers::replace)
-        .route(Method::Delete, "/products/:id", handlers::delete)
-        .route(Method::Get, "/images/:file", handlers::image)
-        .route(
-            Method::Get,
-            "/admin/dead-letters",
-            handlers::list_dead_letters,
-        )
-        .route(
-            Method::Post,
-            "/admin/dead-letters/:id/replay",
-            handlers::replay,
-        )
-        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-            transport::pushed_response(on_event(request.body()))
-        })
+    messaging::dead_letter_routes(
+        Router::new(),
+        stock::SERVICE,
+        repository::open,
+        stock::handle,
+    )
+    .route(Method::Get, "/categories", handlers::categories)
+    .route(Method::Get, "/products", handlers::list)
+    .route(Method::Post, "/products", handlers::create)
+    .route(Method::Post, "/products/lookup", handlers::lookup)
+    .route(Method::Get, "/products/:id", handlers::show)
+    .route(Method::Put, "/products/:id", handlers::replace)
+    .route(Method::Delete, "/products/:id", handlers::delete)
+    .route(Method::Get, "/images/:file", handlers::image)
+    .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+        transport::pushed_response(on_event(request.body()))
+    })
 }
 
 #[http_component]

@@ -8,18 +8,12 @@ pub enum NotificationsError {
     /// No caller: the request is anonymous.
     #[error("sign in to use this resource")]
     Unauthenticated,
-    /// The caller is not an admin.
-    #[error("this resource requires the admin role")]
-    AdminOnly,
     /// Query parameters are invalid; each is named.
     #[error("{} invalid query parameters", .0.len())]
     Invalid(Vec<FieldError>),
     /// No such notification (or not the caller's).
     #[error("no notification {0}")]
     NotificationNotFound(String),
-    /// The messaging variables are missing.
-    #[error("messaging is not configured: {0}")]
-    Configuration(String),
     /// The database failed.
     #[error("sqlite: {0:?}")]
     Storage(#[from] spin_sdk::sqlite::Error),
@@ -31,16 +25,11 @@ impl From<NotificationsError> for Problem {
             NotificationsError::Unauthenticated => {
                 Problem::unauthorized("Sign in to use this resource.")
             }
-            NotificationsError::AdminOnly => {
-                Problem::forbidden("This resource requires the admin role.")
-            }
             NotificationsError::Invalid(errors) => Problem::validation(errors),
             NotificationsError::NotificationNotFound(id) => {
                 Problem::not_found(format!("There is no notification {id}."))
             }
-            NotificationsError::Configuration(_) | NotificationsError::Storage(_) => {
-                Problem::internal(error)
-            }
+            NotificationsError::Storage(_) => Problem::internal(error),
         }
     }
 }

@@ -1,19 +1,17 @@
 //! notifications' HTTP routes: a signed-in caller reads and marks their own notifications
-//! (an admin's include their copies of the admins' notifications); admins see and replay
-//! dead letters.
+//! (an admin's include their copies of the admins' notifications). Dead letters are
+//! service-kit's (`messaging::dead_letter_routes`).
 
 use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
 use service_kit::context::{Caller, RequestContext};
 use service_kit::db::Db;
 use service_kit::http::{json, Params, Query};
-use service_kit::messaging::Messaging;
-use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Audience, ListQuery, Notification, NotificationId};
 use crate::error::NotificationsError;
-use crate::{events, repository, SERVICE};
+use crate::repository;
 
 /// A notification as its owner sees it.
 #[derive(Serialize)]
@@ -113,34 +111,4 @@ pub fn mark_read(
     let notification = repository::mark_read(&db, &caller.user_id, &notification_id, now_ms())?
         .ok_or_else(not_found)?;
     Ok(json(200, &NotificationView::from(notification)))
-}
-
-fn admin(context: &RequestContext) -> Result<&Caller, NotificationsError> {
-    match caller(context)? {
-        caller if caller.is_admin() => Ok(caller),
-        _ => Err(NotificationsError::AdminOnly),
-    }
-}
-
-/// `GET /admin/dead-letters`: the events notifications gave up on (it produces none, so
-/// `undelivered` stays empty).
-pub fn dead_letters(
-    _: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(NotificationsError::from)?;
-    messaging()?.dead_letters_response(&db)
-}
-
-/// `POST /admin/dead-letters/:id/replay`: runs a dead letter through the handler again.
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(NotificationsError::from)?;
-    messaging()?.replay_response(&db, params.get("id"), events::handle)
-}
-
-fn messaging() -> Result<Messaging, NotificationsError> {
-    Messaging::from_variables(SERVICE).map_err(NotificationsError::Configuration)
 }

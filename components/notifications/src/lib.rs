@@ -39,7 +39,7 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    Router::new()
+    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
         .route(Method::Get, "/notifications", |r, c, p| {
             handlers::list(r, c, p).map_err(Problem::from)
         })
@@ -48,12 +48,6 @@ fn router() -> Router {
         })
         .route(Method::Post, "/notifications/:id/read", |r, c, p| {
             handlers::mark_read(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Get, "/admin/dead-letters", |r, c, p| {
-            handlers::dead_letters(r, c, p)
-        })
-        .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
-            handlers::replay(r, c, p)
         })
         .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
             transport::pushed_response(on_event(request.body()))

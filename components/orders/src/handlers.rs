@@ -15,7 +15,7 @@ use crate::domain::{CheckoutRequest, IdempotencyKey};
 use crate::error::OrdersError;
 use crate::lifecycle::{self, Target};
 use crate::repository::{self, Order};
-use crate::{events, watchdog, SERVICE};
+use crate::{watchdog, SERVICE};
 
 type Handled = Result<Response, Problem>;
 
@@ -126,18 +126,6 @@ pub fn fulfil(_: &Request, context: &RequestContext, params: &Params) -> Handled
         200,
         &change(&db, &order.id, Target::Fulfilled, None)?,
     ))
-}
-
-/// `GET /admin/dead-letters` (admin)
-pub fn dead_letters(_: &Request, context: &RequestContext, _: &Params) -> Handled {
-    context.admin()?;
-    messaging()?.dead_letters_response(&repository::open()?)
-}
-
-/// `POST /admin/dead-letters/:id/replay` (admin)
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    context.admin()?;
-    messaging()?.replay_response(&repository::open()?, params.get("id"), events::handle)
 }
 
 /// The order `:id` if `caller` may see it (its owner or an admin); 404 otherwise, also

@@ -30,22 +30,17 @@ pub const SERVICE: &str = "orders";
 
 #[http_component]
 fn handle_http(request: Request) -> Response {
-    let response = Router::new()
-        .route(Method::Post, "/orders", handlers::checkout)
-        .route(Method::Get, "/orders", handlers::list)
-        .route(Method::Get, "/orders/:id", handlers::show)
-        .route(Method::Post, "/orders/:id/cancel", handlers::cancel)
-        .route(Method::Post, "/orders/:id/fulfil", handlers::fulfil)
-        .route(Method::Get, "/admin/dead-letters", handlers::dead_letters)
-        .route(
-            Method::Post,
-            "/admin/dead-letters/:id/replay",
-            handlers::replay,
-        )
-        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-            transport::pushed_response(on_event(request.body()))
-        })
-        .handle(request);
+    let response =
+        messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
+            .route(Method::Post, "/orders", handlers::checkout)
+            .route(Method::Get, "/orders", handlers::list)
+            .route(Method::Get, "/orders/:id", handlers::show)
+            .route(Method::Post, "/orders/:id/cancel", handlers::cancel)
+            .route(Method::Post, "/orders/:id/fulfil", handlers::fulfil)
+            .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
+                transport::pushed_response(on_event(request.body()))
+            })
+            .handle(request);
     if let Err(error) = after_request() {
         eprintln!("orders: after a request: {error}");
     }

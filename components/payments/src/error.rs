@@ -8,9 +8,6 @@ pub enum PaymentsError {
     /// No caller: the request is anonymous.
     #[error("sign in to use this resource")]
     Unauthenticated,
-    /// The caller is not an admin.
-    #[error("this resource requires the admin role")]
-    AdminOnly,
     /// A query parameter or path segment is invalid.
     #[error("{field}: {message}")]
     InvalidField {
@@ -20,9 +17,6 @@ pub enum PaymentsError {
     /// No such payment (or not the caller's).
     #[error("no payment {0}")]
     PaymentNotFound(String),
-    /// The messaging variables are missing.
-    #[error("messaging is not configured: {0}")]
-    Configuration(String),
     /// The database failed.
     #[error("sqlite: {0:?}")]
     Storage(#[from] spin_sdk::sqlite::Error),
@@ -34,16 +28,13 @@ impl From<PaymentsError> for Problem {
             PaymentsError::Unauthenticated => {
                 Problem::unauthorized("Sign in to use this resource.")
             }
-            PaymentsError::AdminOnly => {
-                Problem::forbidden("This resource requires the admin role.")
-            }
             PaymentsError::InvalidField { field, message } => {
                 Problem::validation(vec![FieldError::new(field, message)])
             }
             PaymentsError::PaymentNotFound(id) => {
                 Problem::not_found(format!("There is no payment {id}."))
             }
-            PaymentsError::Configuration(_) | PaymentsError::Storage(_) => Problem::internal(error),
+            PaymentsError::Storage(_) => Problem::internal(error),
         }
     }
 }

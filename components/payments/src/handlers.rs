@@ -6,14 +6,12 @@ use service_kit::clock::rfc3339;
 use service_kit::context::{Caller, RequestContext};
 use service_kit::http::{json, Params, Query};
 use service_kit::ids::OrderId;
-use service_kit::messaging::Messaging;
 use service_kit::money::Money;
-use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Payment, PaymentId};
 use crate::error::PaymentsError;
-use crate::{events, repository, SERVICE};
+use crate::repository;
 
 /// The most payments one list answers.
 const LIST_LIMIT: u32 = 100;
@@ -63,13 +61,6 @@ fn caller(context: &RequestContext) -> Result<&Caller, PaymentsError> {
         .caller
         .as_ref()
         .ok_or(PaymentsError::Unauthenticated)
-}
-
-fn admin(context: &RequestContext) -> Result<&Caller, PaymentsError> {
-    match caller(context)? {
-        caller if caller.is_admin() => Ok(caller),
-        _ => Err(PaymentsError::AdminOnly),
-    }
 }
 
 fn visible_to(payment: &Payment, caller: &Caller) -> bool {
@@ -124,28 +115,4 @@ pub fn get(
         .filter(|payment| visible_to(payment, caller))
         .ok_or_else(not_found)?;
     Ok(json(200, &PaymentView::from(payment)))
-}
-
-/// `GET /admin/dead-letters`: the events payments gave up on, as consumer (dead letters) and
-/// as producer (undelivered).
-pub fn dead_letters(
-    _: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(PaymentsError::from)?;
-    messaging()?.dead_letters_response(&db)
-}
-
-/// `POST /admin/dead-letters/:id/replay`: runs a dead letter through the handler again, or
-/// queues an undelivered event for publication again.
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(PaymentsError::from)?;
-    messaging()?.replay_response(&db, params.get("id"), events::handle)
-}
-
-fn messaging() -> Result<Messaging, PaymentsError> {
-    Messaging::from_variables(SERVICE).map_err(PaymentsError::Configuration)
 }

@@ -42,18 +42,12 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    Router::new()
+    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
         .route(Method::Get, "/payments", |r, c, p| {
             handlers::list(r, c, p).map_err(Problem::from)
         })
         .route(Method::Get, "/payments/:id", |r, c, p| {
             handlers::get(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Get, "/admin/dead-letters", |r, c, p| {
-            handlers::dead_letters(r, c, p)
-        })
-        .route(Method::Post, "/admin/dead-letters/:id/replay", |r, c, p| {
-            handlers::replay(r, c, p)
         })
         .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
             transport::pushed_response(on_event(request.body()))

@@ -194,7 +194,7 @@ impl Params {
 }
 
 /// A handler: the request, its context and path parameters in; a response or a problem out.
-pub type Handler = fn(&Request, &RequestContext, &Params) -> Result<Response, Problem>;
+pub type Handler = Box<dyn Fn(&Request, &RequestContext, &Params) -> Result<Response, Problem>>;
 
 /// The liveness route every [`Router`] answers (`200 {"status":"up"}`): the gateway's
 /// health check probes it.
@@ -214,9 +214,14 @@ impl Router {
     }
 
     /// Adds a route; `pattern` segments starting with `:` capture.
-    pub fn route(mut self, method: Method, pattern: &'static str, handler: Handler) -> Self {
+    pub fn route(
+        mut self,
+        method: Method,
+        pattern: &'static str,
+        handler: impl Fn(&Request, &RequestContext, &Params) -> Result<Response, Problem> + 'static,
+    ) -> Self {
         let segments = pattern.split('/').filter(|s| !s.is_empty()).collect();
-        self.routes.push((method, segments, handler));
+        self.routes.push((method, segments, Box::new(handler)));
         self
     }
 

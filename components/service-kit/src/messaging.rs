@@ -2,12 +2,13 @@
 //! idempotent consumer, configured from the component's variables `event_transport`,
 //! `redis_address` and `event_subscribers`.
 
-use spin_sdk::http::Response;
+use spin_sdk::http::{Method, Response};
 use spin_sdk::sqlite::Error;
 
 use crate::clock::now_ms;
 use crate::db::Db;
 use crate::events::Envelope;
+use crate::http::Router;
 use crate::inbox::{dead_letters, Consumer, Delivery, HandlerError};
 use crate::outbox::{self, parse_subscribers, Relay, RelayReport};
 use crate::transport::Transport;
@@ -97,7 +98,7 @@ impl Messaging {
 
     /// `GET /admin/dead-letters`: the events this service gave up on, as consumer (dead
     /// letters) and as producer (undelivered).
-    pub fn dead_letters_response(&self, db: &Db) -> Result<Response, Problem> {
+    fn dead_letters_response(&self, db: &Db) -> Result<Response, Problem> {
         Ok(http::json(
             200,
             &serde_json::json!({
@@ -109,7 +110,7 @@ impl Messaging {
 
     /// `POST /admin/dead-letters/:id/replay`: runs a dead letter through `handle` again, or
     /// queues an undelivered event for publication again; 404 if `event_id` is neither.
-    pub fn replay_response(
+    fn replay_response(
         &self,
         db: &Db,
         event_id: &str,
@@ -126,6 +127,33 @@ impl Messaging {
             &serde_json::json!({ "event_id": event_id, "outcome": outcome }),
         ))
     }
+}
+
+/// Adds the admin routes of `service`'s event system to `router`:
+/// `GET /admin/dead-letters` ([`Messaging::dead_letters_response`]) and
+/// `POST /admin/dead-letters/:id/replay` ([`Messaging::replay_response`] with `handle`, the
+/// service's event handler), both for admins only, on the database `open` opens.
+pub fn dead_letter_routes(
+    router: Router,
+    service: &'static str,
+    open: fn() -> Result<Db, Error>,
+    handle: fn(&Db, &Envelope) -> Result<(), HandlerError>,
+) -> Router {
+    let messaging = move || Messaging::from_variables(service).map_err(Problem::internal);
+    router
+        .route(Method::Get, "/admin/dead-letters", move |_, context, _| {
+            context.admin()?;
+            messaging()?.dead_letters_response(&open()?)
+        })
+        .route(
+            Method::Post,
+            "/admin/dead-letters/:id/replay",
+            move |_, context, params| {
+                context.admin()?;
+                let db = open()?;
+                messaging()?.replay_response(&db, params.get("id"), handle)
+            },
+        )
 }
 
 /// What a consuming service has after one message: its messaging, its database, and what

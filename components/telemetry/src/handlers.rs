@@ -7,16 +7,14 @@ use serde::Serialize;
 use service_kit::clock::{now_ms, now_rfc3339, rfc3339};
 use service_kit::context::{Caller, RequestContext};
 use service_kit::http::{json, Params};
-use service_kit::messaging::Messaging;
 use service_kit::traffic::Traffic;
-use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{
     per_minute, series, Counted, PaymentOutcomes, ProducerStats, Window, SERIES_POINTS,
 };
 use crate::error::TelemetryError;
-use crate::{events, repository, sources, SERVICE};
+use crate::{repository, sources};
 
 /// One producer's events within the window.
 #[derive(Debug, Serialize)]
@@ -214,28 +212,6 @@ fn build(inputs: &Inputs) -> (Vec<ServiceView>, PaymentsView) {
         processor_failure_bursts: outcomes.processor_failure_bursts,
     };
     (services, payments)
-}
-
-/// `GET /admin/dead-letters`: the events telemetry gave up on (it produces none).
-pub fn dead_letters(
-    _: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(TelemetryError::from)?;
-    messaging()?.dead_letters_response(&db)
-}
-
-/// `POST /admin/dead-letters/:id/replay`: counts a dead letter again.
-pub fn replay(_: &Request, context: &RequestContext, params: &Params) -> Result<Response, Problem> {
-    admin(context)?;
-    let db = repository::open().map_err(TelemetryError::from)?;
-    messaging()?.replay_response(&db, params.get("id"), events::handle)
-}
-
-fn messaging() -> Result<Messaging, TelemetryError> {
-    Messaging::from_variables(SERVICE).map_err(TelemetryError::Configuration)
 }
 
 #[cfg(test)]
