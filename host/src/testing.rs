@@ -97,25 +97,40 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> anyhow::Result<TestResponse> {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(format!("{base_url}{path}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
+        let request = request_builder(method, &format!("{base_url}{path}"), headers);
         let response = self
             .client
             .request(request.body(Full::new(body.into()))?)
             .await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok(TestResponse {
-            status,
-            headers,
-            body,
-        })
+        read_response(response).await
     }
+}
+
+fn request_builder(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::request::Builder {
+    headers.iter().fold(
+        http::Request::builder().method(method).uri(uri),
+        |request, (name, value)| request.header(*name, *value),
+    )
+}
+
+async fn read_response<B>(response: http::Response<B>) -> anyhow::Result<TestResponse>
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| anyhow::anyhow!("reading the body: {error:?}"))?
+        .to_bytes();
+    Ok(TestResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 impl TestApp {
@@ -208,29 +223,12 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> anyhow::Result<TestResponse> {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(format!("http://{id}.spin.internal{path}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
+        let request = request_builder(method, &format!("http://{id}.spin.internal{path}"), headers);
         let response = self
             .running
             .call_component(id, request.body(body.into())?)
             .await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| anyhow::anyhow!("reading the body: {error:?}"))?
-            .to_bytes();
-        Ok(TestResponse {
-            status,
-            headers,
-            body,
-        })
+        read_response(response).await
     }
 
     /// The value of `key` in key-value label `label`, read from its backend's SQLite file.

@@ -57,6 +57,7 @@ impl CloudShop {
             dir.path(),
             &[],
             &variables,
+            &[],
             &listen,
         )
         .await;

@@ -19,13 +19,15 @@ pub struct HostProcess {
 
 impl HostProcess {
     /// Runs `wasmart up` for `components` (all when empty) of `manifest` on `listen` with
-    /// its state in `state_dir`, and waits until it serves.
+    /// its state in `state_dir` and `env` added to its environment, and waits until it
+    /// serves.
     pub async fn start(
         binary: &Path,
         manifest: &Path,
         state_dir: &Path,
         components: &[&str],
         variables: &[(String, String)],
+        env: &[(String, String)],
         listen: &str,
     ) -> Self {
         let runtime_config = state_dir.join("runtime-config.toml");
@@ -52,6 +54,7 @@ impl HostProcess {
         }
         let mut child = command
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

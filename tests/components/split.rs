@@ -32,6 +32,11 @@ pub struct SplitShop {
 impl SplitShop {
     /// Starts every group in order, each told where the services of earlier groups listen.
     pub async fn start() -> Self {
+        Self::start_with(|_| Vec::new()).await
+    }
+
+    /// [`Self::start`], each group's process with the environment `env(group)` adds.
+    pub async fn start_with(env: impl Fn(&str) -> Vec<(String, String)>) -> Self {
         let mut packages: Vec<&str> = vec!["web"];
         packages.extend_from_slice(SERVICES);
         let manifest_text = manifest_with_built(&built_components(&packages));
@@ -59,6 +64,7 @@ impl SplitShop {
                 &state_dir,
                 components,
                 &variables,
+                &env(group),
                 "127.0.0.1:0",
             )
             .await;

@@ -1,7 +1,8 @@
 //! OTLP trace export: an in-process collector receives the host's spans (OTLP/HTTP JSON)
 //! while a customer checks out through the gateway, and the spans form one trace — the
-//! gateway's request, the chained call into orders, the `OrderCreated` publish, and its
-//! delivery to payments and notifications.
+//! gateway's request, the call into orders, the `OrderCreated` publish, and its delivery to
+//! payments and notifications — in one host process, and across the processes of the split
+//! topology.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 use wasmart_host::observability::otlp::{OtlpConfig, Protocol};
 
 use crate::gateway::client::Api;
-use crate::support::{checkout_body, eventually, ShopOptions};
+use crate::split::SplitShop;
+use crate::support::{checkout_body, eventually, Deployment, ShopOptions};
 
 /// An OTLP/HTTP JSON receiver on a free loopback port that keeps every span it is sent.
 struct Collector {
@@ -223,7 +225,13 @@ impl Trace {
 }
 
 /// The structure one checkout must have; `Err` says what is missing yet.
-fn check_checkout_trace(trace: &Trace, client_span_id: &str) -> Result<(), String> {
+/// `orders_url` is where the gateway reaches orders (`http://orders.spin.internal/` when
+/// chained in one process).
+fn check_checkout_trace(
+    trace: &Trace,
+    client_span_id: &str,
+    orders_url: &str,
+) -> Result<(), String> {
     let gateway = trace.find("gateway SERVER", |span| {
         span.kind == SERVER && span.attribute("wasmart.component") == Some("gateway")
     })?;
@@ -247,7 +255,7 @@ fn check_checkout_trace(trace: &Trace, client_span_id: &str) -> Result<(), Strin
         return Err(format!("execution span: {}", execution.describe()));
     }
 
-    // The gateway's chained call to orders: its CLIENT span is the parent of orders' SERVER.
+    // The gateway's call to orders: its CLIENT span is the parent of orders' SERVER.
     let orders = trace.find("orders SERVER under a CLIENT span", |span| {
         span.kind == SERVER
             && span.attribute("wasmart.component") == Some("orders")
@@ -255,7 +263,7 @@ fn check_checkout_trace(trace: &Trace, client_span_id: &str) -> Result<(), Strin
                 client.kind == CLIENT
                     && client
                         .attribute("url.full")
-                        .is_some_and(|url| url.starts_with("http://orders.spin.internal/"))
+                        .is_some_and(|url| url.starts_with(orders_url))
             })
     })?;
     if !trace.descends_from(orders, gateway) {
@@ -337,14 +345,13 @@ fn check_checkout_trace(trace: &Trace, client_span_id: &str) -> Result<(), Strin
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_checkout_through_the_gateway_is_one_exported_trace() {
-    let collector = Collector::start().await;
-    let api = Api::start_with(ShopOptions {
-        otlp: Some(collector.config()),
-        ..Default::default()
-    })
-    .await;
+/// Checks out once for a new customer with the client's own `traceparent`, and waits until
+/// `collector` holds the whole trace (see [`check_checkout_trace`]); its spans.
+async fn traced_checkout<D: Deployment>(
+    api: &Api<D>,
+    collector: &Collector,
+    orders_url: &str,
+) -> Trace {
     let ada = api.customer().await;
     let product = api.products(1).await.remove(0);
     api.put_in_cart(&ada, &product, 1).await;
@@ -365,7 +372,7 @@ async fn one_checkout_through_the_gateway_is_one_exported_trace() {
     let mut last = String::new();
     let checked = eventually(Duration::from_secs(15), || {
         let trace = Trace::of(&collector.spans(), &trace_id);
-        let outcome = check_checkout_trace(&trace, client_span_id);
+        let outcome = check_checkout_trace(&trace, client_span_id, orders_url);
         if let Err(problem) = &outcome {
             last = format!("{problem}\nspans of the trace:\n{}", trace.dump());
         }
@@ -373,16 +380,29 @@ async fn one_checkout_through_the_gateway_is_one_exported_trace() {
     })
     .await;
     assert!(checked.is_some(), "{last}");
-
-    let spans = collector.spans();
-    assert!(spans.iter().all(|span| span.service == "wasmart-test"));
-    let trace = Trace::of(&spans, &trace_id);
+    let trace = Trace::of(&collector.spans(), &trace_id);
     assert!(
         trace.0.values().all(|span| !span.error),
         "a successful checkout has no failed span:\n{}",
         trace.dump()
     );
+    trace
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_checkout_through_the_gateway_is_one_exported_trace() {
+    let collector = Collector::start().await;
+    let api = Api::start_with(ShopOptions {
+        otlp: Some(collector.config()),
+        ..Default::default()
+    })
+    .await;
+    let trace = traced_checkout(&api, &collector, "http://orders.spin.internal/").await;
+
+    let spans = collector.spans();
+    assert!(spans.iter().all(|span| span.service == "wasmart-test"));
     // The earlier requests are traces of their own, started by the host.
+    let trace_id = &trace.0.values().next().unwrap().trace_id;
     let sign_ups: Vec<&Span> = spans
         .iter()
         .filter(|span| {
@@ -392,7 +412,41 @@ async fn one_checkout_through_the_gateway_is_one_exported_trace() {
     assert!(!sign_ups.is_empty());
     assert!(sign_ups
         .iter()
-        .all(|span| span.trace_id != trace_id && span.parent_span_id.is_none()));
+        .all(|span| &span.trace_id != trace_id && span.parent_span_id.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_checkout_across_host_processes_is_one_trace() {
+    // Each process of the split topology exports on its own, under its group's name; the
+    // gateway reaches orders in another process over loopback HTTP, `traceparent` included.
+    let collector = Collector::start().await;
+    let endpoint = format!("http://{}", collector.address);
+    let shop = SplitShop::start_with(|group| {
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_owned()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+            ("OTEL_SERVICE_NAME", format!("wasmart-{group}")),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+    })
+    .await;
+    let orders_url = format!("{}/internal/orders/", shop.origin("orders"));
+    let api = Api::over(shop);
+    let trace = traced_checkout(&api, &collector, &orders_url).await;
+
+    let service_of = |component: &str| {
+        let span = trace
+            .find(component, |span| {
+                span.kind == SERVER && span.attribute("wasmart.component") == Some(component)
+            })
+            .unwrap();
+        span.service.clone()
+    };
+    assert_eq!(service_of("gateway"), "wasmart-edge");
+    assert_eq!(service_of("orders"), "wasmart-orders");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
