@@ -21,16 +21,16 @@ mod stock;
 use service_kit::http::Router;
 use service_kit::inbox::Delivery;
 use service_kit::messaging::{self, Messaging};
-use service_kit::transport;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
 fn router() -> Router {
-    messaging::dead_letter_routes(
+    messaging::consumer_routes(
         Router::new(),
         stock::SERVICE,
         repository::open,
         stock::handle,
+        on_event,
     )
     .route(Method::Get, "/categories", handlers::categories)
     .route(Method::Get, "/products", handlers::list)
@@ -40,9 +40,6 @@ fn router() -> Router {
     .route(Method::Put, "/products/:id", handlers::replace)
     .route(Method::Delete, "/products/:id", handlers::delete)
     .route(Method::Get, "/images/:file", handlers::image)
-    .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-        transport::pushed_response(on_event(request.body()))
-    })
 }
 
 #[http_component]

@@ -18,7 +18,6 @@ use service_kit::db::Db;
 use service_kit::http::Router;
 use service_kit::inbox::Delivery;
 use service_kit::messaging;
-use service_kit::transport;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -39,19 +38,22 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
-        .route(Method::Get, "/notifications", |r, c, p| {
-            handlers::list(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Get, "/notifications/unread-count", |r, c, p| {
-            handlers::unread_count(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Post, "/notifications/:id/read", |r, c, p| {
-            handlers::mark_read(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-            transport::pushed_response(on_event(request.body()))
-        })
+    messaging::consumer_routes(
+        Router::new(),
+        SERVICE,
+        repository::open,
+        events::handle,
+        on_event,
+    )
+    .route(Method::Get, "/notifications", |r, c, p| {
+        handlers::list(r, c, p).map_err(Problem::from)
+    })
+    .route(Method::Get, "/notifications/unread-count", |r, c, p| {
+        handlers::unread_count(r, c, p).map_err(Problem::from)
+    })
+    .route(Method::Post, "/notifications/:id/read", |r, c, p| {
+        handlers::mark_read(r, c, p).map_err(Problem::from)
+    })
 }
 
 #[spin_sdk::redis_component]

@@ -21,7 +21,6 @@ mod watchdog;
 use service_kit::http::Router;
 use service_kit::inbox::Delivery;
 use service_kit::messaging;
-use service_kit::transport;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::{http_component, redis_component};
 
@@ -30,17 +29,19 @@ pub const SERVICE: &str = "orders";
 
 #[http_component]
 fn handle_http(request: Request) -> Response {
-    let response =
-        messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
-            .route(Method::Post, "/orders", handlers::checkout)
-            .route(Method::Get, "/orders", handlers::list)
-            .route(Method::Get, "/orders/:id", handlers::show)
-            .route(Method::Post, "/orders/:id/cancel", handlers::cancel)
-            .route(Method::Post, "/orders/:id/fulfil", handlers::fulfil)
-            .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-                transport::pushed_response(on_event(request.body()))
-            })
-            .handle(request);
+    let response = messaging::consumer_routes(
+        Router::new(),
+        SERVICE,
+        repository::open,
+        events::handle,
+        on_event,
+    )
+    .route(Method::Post, "/orders", handlers::checkout)
+    .route(Method::Get, "/orders", handlers::list)
+    .route(Method::Get, "/orders/:id", handlers::show)
+    .route(Method::Post, "/orders/:id/cancel", handlers::cancel)
+    .route(Method::Post, "/orders/:id/fulfil", handlers::fulfil)
+    .handle(request);
     if let Err(error) = after_request() {
         eprintln!("orders: after a request: {error}");
     }

@@ -21,7 +21,6 @@ use service_kit::db::Db;
 use service_kit::http::Router;
 use service_kit::inbox::Delivery;
 use service_kit::messaging::{self, Messaging};
-use service_kit::transport;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -42,16 +41,19 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
-        .route(Method::Get, "/payments", |r, c, p| {
-            handlers::list(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Get, "/payments/:id", |r, c, p| {
-            handlers::get(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-            transport::pushed_response(on_event(request.body()))
-        })
+    messaging::consumer_routes(
+        Router::new(),
+        SERVICE,
+        repository::open,
+        events::handle,
+        on_event,
+    )
+    .route(Method::Get, "/payments", |r, c, p| {
+        handlers::list(r, c, p).map_err(Problem::from)
+    })
+    .route(Method::Get, "/payments/:id", |r, c, p| {
+        handlers::get(r, c, p).map_err(Problem::from)
+    })
 }
 
 #[spin_sdk::redis_component]

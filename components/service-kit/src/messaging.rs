@@ -11,7 +11,7 @@ use crate::events::Envelope;
 use crate::http::Router;
 use crate::inbox::{dead_letters, Consumer, Delivery, HandlerError};
 use crate::outbox::{self, parse_subscribers, Relay, RelayReport};
-use crate::transport::Transport;
+use crate::transport::{self, Transport};
 use crate::{http, tick, Problem};
 
 /// A service's messaging configuration.
@@ -154,6 +154,23 @@ pub fn dead_letter_routes(
                 messaging()?.replay_response(&db, params.get("id"), handle)
             },
         )
+}
+
+/// Adds the routes every event consumer has to `router`: [`dead_letter_routes`], and
+/// `POST` [`transport::EVENTS_PATH`] for pushed events, which runs `on_event` (the code the
+/// service's Redis trigger runs) and answers as [`transport::pushed_response`] says.
+pub fn consumer_routes(
+    router: Router,
+    service: &'static str,
+    open: fn() -> Result<Db, Error>,
+    handle: fn(&Db, &Envelope) -> Result<(), HandlerError>,
+    on_event: fn(&[u8]) -> Result<Option<Delivery>, String>,
+) -> Router {
+    dead_letter_routes(router, service, open, handle).route(
+        Method::Post,
+        transport::EVENTS_PATH,
+        move |request, _, _| transport::pushed_response(on_event(request.body())),
+    )
 }
 
 /// What a consuming service has after one message: its messaging, its database, and what

@@ -20,7 +20,6 @@ mod sources;
 use service_kit::http::Router;
 use service_kit::inbox::Delivery;
 use service_kit::messaging;
-use service_kit::transport;
 use service_kit::Problem;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -33,13 +32,16 @@ fn handle_request(request: Request) -> Response {
 }
 
 fn router() -> Router {
-    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, events::handle)
-        .route(Method::Get, "/overview", |r, c, p| {
-            handlers::overview(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Post, transport::EVENTS_PATH, |request, _, _| {
-            transport::pushed_response(on_event(request.body()))
-        })
+    messaging::consumer_routes(
+        Router::new(),
+        SERVICE,
+        repository::open,
+        events::handle,
+        on_event,
+    )
+    .route(Method::Get, "/overview", |r, c, p| {
+        handlers::overview(r, c, p).map_err(Problem::from)
+    })
 }
 
 #[spin_sdk::redis_component]
