@@ -593,3 +593,52 @@ async fn dead_letters_are_for_admins_and_can_be_replayed() {
 
     assert_replay_contract(&shop, "notifications", &broken["id"], &user, "DeadLettered").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_events_are_answered_so_the_producer_knows_to_stop() {
+    // The HTTP push transport (`event_transport = "http"`, docs/events.md): a producer POSTs
+    // each event to `/events`; a 2xx confirms it, whatever became of the event.
+    let shop = start().await;
+    let user = User::customer();
+    let checkout = Checkout::new(&user);
+    let (_, created) = checkout.created();
+    let push = |event: &Value| {
+        shop.call(
+            "notifications",
+            "POST",
+            "/events",
+            None,
+            Some(event.clone()),
+        )
+    };
+
+    let first = push(&created).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json()["outcome"], "Processed");
+    let again = push(&created).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["outcome"], "Duplicate");
+    assert_eq!(list(&shop, &user, "").await["total"], 1);
+
+    // An event that breaks its contract is a dead letter at once, and confirmed.
+    let (_, mut broken) = checkout.paid();
+    broken["payload"]["amount"] = json!({"amount": 5, "currency": "dollars"});
+    let dead = push(&broken).await;
+    assert_eq!(dead.status, 200, "{}", dead.text());
+    assert_eq!(dead.json()["outcome"], "DeadLettered");
+    assert_eq!(list(&shop, &user, "").await["total"], 1);
+
+    // Only peers with the internal key may push.
+    let anonymous = shop
+        .app
+        .call_component(
+            "notifications",
+            "POST",
+            "/events",
+            &[("content-type", "application/json")],
+            created.to_string(),
+        )
+        .await
+        .unwrap();
+    assert_problem(&anonymous, 401);
+}
