@@ -341,6 +341,47 @@ async fn without_an_address_nothing_is_emailed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_email_is_sent_again_on_the_tick_without_traffic() {
+    let shop = start().await;
+    let user = User::customer();
+    let checkout = Checkout {
+        email: Some(format!("fail-once+{}@example.com", user.id)),
+        ..Checkout::new(&user)
+    };
+    publish(&shop, &checkout.created()).await;
+    // Read from the files only: a request or a message would also send it.
+    let id = eventually(WAIT, || async {
+        // The table exists once the first event has been handled.
+        let rows = shop
+            .app
+            .sqlite_query("notifications", "SELECT id FROM notifications")
+            .unwrap_or_default();
+        rows.first().map(|row| row[0].as_str().unwrap().to_owned())
+    })
+    .await
+    .expect("the event became a notification");
+    let failed = shop.app.kv_get(EMAILS, &format!("failed:{id}")).unwrap();
+    let email = wait_for_email(&shop, &id).await;
+    assert!(
+        failed.is_some()
+            || shop
+                .app
+                .kv_get(EMAILS, &format!("failed:{id}"))
+                .unwrap()
+                .is_some(),
+        "the first attempt failed"
+    );
+    assert_eq!(email["to"], json!(checkout.email));
+    let row = shop.sql(
+        "notifications",
+        &format!(
+            "SELECT emailed_at IS NOT NULL, email_claimed_at FROM notifications WHERE id = '{id}'"
+        ),
+    );
+    assert_eq!(row[0], [json!(1), Value::Null]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_marks_once_and_counts_unread() {
     let shop = start().await;
     let user = User::customer();

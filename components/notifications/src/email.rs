@@ -2,7 +2,7 @@
 //! after the notification is committed, never inside the event's transaction: each unsent
 //! notification with an address is claimed, sent (the provider is idempotent by
 //! notification id), then marked `emailed_at`. A failed send is released and tried again
-//! on the next message or request.
+//! on the service's next tick (asked for at once), message or request.
 
 use service_kit::clock::now_ms;
 use service_kit::db::Db;
@@ -26,8 +26,10 @@ pub trait EmailSender {
     fn send(&self, email: &Email) -> Result<(), String>;
 }
 
-/// Emails every notification that has an address and has not been emailed yet.
-pub fn send_pending(db: &Db, sender: &dyn EmailSender) -> Result<(), Error> {
+/// Emails every notification that has an address and has not been emailed yet; returns
+/// how many sends failed (released, to be tried again).
+pub fn send_pending(db: &Db, sender: &dyn EmailSender) -> Result<usize, Error> {
+    let mut failed = 0;
     for notification in repository::unsent(db, now_ms())? {
         let Some(to) = notification.email.as_deref() else {
             continue;
@@ -49,8 +51,9 @@ pub fn send_pending(db: &Db, sender: &dyn EmailSender) -> Result<(), Error> {
                     notification.id
                 );
                 repository::release_email(db, &notification.id)?;
+                failed += 1;
             }
         }
     }
-    Ok(())
+    Ok(failed)
 }

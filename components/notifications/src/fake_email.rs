@@ -2,7 +2,8 @@
 //! It sends nothing. It records what it would have sent in the key-value store
 //! `fake-email-provider`, under `sent:<notification id>` ([`SentEmail`],
 //! `kv-schemas/notifications/sent-email.schema.json`); a notification already recorded is
-//! not recorded again, as a real provider honours an idempotency key.
+//! not recorded again, as a real provider honours an idempotency key. An address starting
+//! with `fail-once` fails its first attempt, so that retries can be tested.
 
 use serde::Serialize;
 use service_kit::clock::now_rfc3339;
@@ -12,6 +13,10 @@ use crate::email::{Email, EmailSender};
 
 /// The key-value label of the record.
 pub const STORE: &str = "fake-email-provider";
+
+/// Addresses starting with this fail their first send (recorded as `failed:<notification
+/// id>`), as a provider's transient error would; the next attempt succeeds.
+const FAIL_ONCE: &str = "fail-once";
 
 /// What the fake provider records for one email.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +44,19 @@ impl FakeEmailProvider {
 
 impl EmailSender for FakeEmailProvider {
     fn send(&self, email: &Email) -> Result<(), String> {
+        if email.to.starts_with(FAIL_ONCE) {
+            let failed = format!("failed:{}", email.notification_id);
+            if !self
+                .store
+                .exists(&failed)
+                .map_err(|error| format!("{error:?}"))?
+            {
+                self.store
+                    .set(&failed, b"1")
+                    .map_err(|error| format!("{error:?}"))?;
+                return Err(format!("{FAIL_ONCE}: the first attempt fails"));
+            }
+        }
         let key = format!("sent:{}", email.notification_id);
         if self
             .store
