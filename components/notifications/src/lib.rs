@@ -68,10 +68,10 @@ fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
 /// One message, from the Redis trigger or pushed to `/events`; then the emails still due
 /// (not for another service's tick, which only shares the expiry channel).
 fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
-    let received = messaging::receive(SERVICE, message, repository::open, events::handle)?;
     if tick::is_expiry(message) && !tick::is_tick(message, SERVICE) {
-        return Ok(received.delivery);
+        return Ok(None);
     }
+    let received = messaging::receive(SERVICE, message, repository::open, events::handle)?;
     send_pending(&received.db, &received.messaging).map_err(|error| format!("{error:#}"))?;
     Ok(received.delivery)
 }
