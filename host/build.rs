@@ -7,16 +7,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The Spin interfaces the host implements, as one world for `bindgen!`.
-const HOST_WORLD: &str = r#"package wasmart:host;
+/// The Spin interfaces the host implements, one world per capability module, and the
+/// export of Redis-triggered components.
+const HOST_WORLDS: &str = r#"package wasmart:host;
 
-/// What a Spin 3 component may import from this host beyond WASI.
-world spin-imports {
+world key-value {
   import fermyon:spin/key-value@2.0.0;
+}
+
+world sqlite {
   import fermyon:spin/sqlite@2.0.0;
-  import fermyon:spin/variables@2.0.0;
-  import fermyon:spin/redis@2.0.0;
   import spin:sqlite/sqlite@3.0.0;
+}
+
+world variables {
+  import fermyon:spin/variables@2.0.0;
+}
+
+world redis {
+  import fermyon:spin/redis@2.0.0;
 }
 
 /// What a Redis-triggered component exports.
@@ -24,6 +33,46 @@ world redis-handler {
   export fermyon:spin/inbound-redis;
 }
 "#;
+
+/// One `bindgen!` file written to `OUT_DIR`: its name, its world, and the host type of each
+/// resource (WIT resource, Rust path).
+type Binding = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// The capability bindings. Each capability module includes its own file, so bindings and
+/// implementation live together.
+const BINDINGS: &[Binding] = &[
+    (
+        "key_value.rs",
+        "key-value",
+        &[(
+            "fermyon:spin/key-value@2.0.0.store",
+            "crate::capabilities::key_value::StoreHandle",
+        )],
+    ),
+    (
+        "sqlite.rs",
+        "sqlite",
+        &[
+            (
+                "fermyon:spin/sqlite@2.0.0.connection",
+                "crate::capabilities::sqlite::ConnectionHandle",
+            ),
+            (
+                "spin:sqlite/sqlite@3.0.0.connection",
+                "crate::capabilities::sqlite::ConnectionHandle",
+            ),
+        ],
+    ),
+    ("variables.rs", "variables", &[]),
+    (
+        "redis.rs",
+        "redis",
+        &[(
+            "fermyon:spin/redis@2.0.0.connection",
+            "crate::capabilities::outbound_redis::ConnectionHandle",
+        )],
+    ),
+];
 
 /// The WIT packages under spin-sdk's `wit/deps` that the worlds above need.
 fn is_needed_package(dir_name: &str) -> bool {
@@ -51,7 +100,7 @@ fn main() {
     let wit = out.join("wit");
     let _ = std::fs::remove_dir_all(&wit);
     std::fs::create_dir_all(wit.join("deps")).unwrap();
-    std::fs::write(wit.join("host.wit"), HOST_WORLD).unwrap();
+    std::fs::write(wit.join("host.wit"), HOST_WORLDS).unwrap();
     for entry in std::fs::read_dir(sdk_wit.join("deps")).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().to_string();
@@ -60,35 +109,37 @@ fn main() {
         }
     }
 
-    let wit_path = wit.display().to_string();
-    let bindings = format!(
-        r#"
-/// Host-side bindings for the Spin interfaces components import.
-pub mod spin_imports {{
-    wasmtime::component::bindgen!({{
-        path: {wit_path:?},
-        world: "wasmart:host/spin-imports",
-        imports: {{ default: async | trappable }},
-        with: {{
-            "fermyon:spin/key-value@2.0.0.store": crate::capabilities::key_value::StoreHandle,
-            "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::ConnectionHandle,
-            "spin:sqlite/sqlite@3.0.0.connection": crate::capabilities::sqlite::ConnectionHandle,
-            "fermyon:spin/redis@2.0.0.connection": crate::capabilities::outbound_redis::ConnectionHandle,
-        }},
-    }});
-}}
+    write_bindings(&out, &wit);
+}
 
-/// Host-side bindings for the handler a Redis-triggered component exports.
-pub mod redis_handler {{
-    wasmtime::component::bindgen!({{
-        path: {wit_path:?},
-        world: "wasmart:host/redis-handler",
-        exports: {{ default: async }},
-    }});
-}}
+/// Writes one `bindgen!` file per capability world, and the Redis handler's, to `out`.
+fn write_bindings(out: &Path, wit: &Path) {
+    let wit_path = wit.display().to_string();
+    for (file, world, resources) in BINDINGS {
+        let with: String = resources
+            .iter()
+            .map(|(resource, host_type)| format!("{resource:?}: {host_type},\n"))
+            .collect();
+        let bindings = format!(
+            r#"wasmtime::component::bindgen!({{
+    path: {wit_path:?},
+    world: "wasmart:host/{world}",
+    imports: {{ default: async | trappable }},
+    with: {{ {with} }},
+}});
+"#
+        );
+        std::fs::write(out.join(file), bindings).unwrap();
+    }
+    let redis_handler = format!(
+        r#"wasmtime::component::bindgen!({{
+    path: {wit_path:?},
+    world: "wasmart:host/redis-handler",
+    exports: {{ default: async }},
+}});
 "#
     );
-    std::fs::write(out.join("bindings.rs"), bindings).unwrap();
+    std::fs::write(out.join("redis_handler.rs"), redis_handler).unwrap();
 }
 
 /// Asks cargo where the locked `spin-sdk` 5.x sources live and returns their `wit/` folder.

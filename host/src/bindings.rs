@@ -1,4 +1,8 @@
-//! Host bindings generated from Spin's WIT (see `build.rs`).
+//! Host bindings of the handler Redis-triggered components export (see `build.rs`); each
+//! capability module binds the interfaces it implements itself.
 #![allow(missing_docs, clippy::all)]
 
-include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+/// `fermyon:spin/inbound-redis`, as the Redis trigger calls it.
+pub mod redis_handler {
+    include!(concat!(env!("OUT_DIR"), "/redis_handler.rs"));
+}

@@ -1,5 +1,6 @@
 //! Observability: one JSON access-log line per request (method, route, component,
-//! status, duration, request id), and component stdout in the component's log.
+//! status, duration, request id), and component stdout in the component's log, each line
+//! prefixed with the request and trace ids of the request that wrote it.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -99,4 +100,48 @@ async fn component_stdout_goes_to_its_log() {
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cause_of_a_500_is_found_by_its_request_id() {
+    let app = logs_app().await;
+    assert_eq!(app.fetch("/trap/ok").await.status, 200);
+    assert_eq!(app.fetch("/trap/panic").await.status, 500);
+    let entries = access_entries(&app, 2).await;
+    let failed = entries
+        .iter()
+        .find(|entry| entry["status"] == 500)
+        .unwrap_or_else(|| panic!("no 500 in the access log:\n{}", app.access_log()));
+    let request_id = failed["request_id"].as_str().unwrap_or_default();
+    let trace_id = failed["trace_id"].as_str().unwrap_or_default();
+    assert!(
+        !request_id.is_empty() && !trace_id.is_empty(),
+        "ids in {failed}"
+    );
+
+    let log = eventually(
+        "the host's note of the failure",
+        Duration::from_secs(5),
+        || async {
+            let log = app.component_log("trap");
+            log.contains("request failed").then_some(log)
+        },
+    )
+    .await;
+    let prefix = format!("[req={request_id} trace={trace_id}] ");
+    let lines: Vec<&str> = log.lines().filter(|l| l.starts_with(&prefix)).collect();
+    let has = |text: &str| lines.iter().any(|line| line.contains(text));
+    assert!(has("trap: /panic"), "the guest's own line, in:\n{log}");
+    assert!(
+        has("trap fixture: asked to panic"),
+        "the panic message, in:\n{log}"
+    );
+    assert!(
+        has("[host] request failed: trapped"),
+        "the host's note, in:\n{log}"
+    );
+    assert!(
+        !has("trap: /ok"),
+        "another request's line carries this request's id:\n{log}"
+    );
 }

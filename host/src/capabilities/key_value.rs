@@ -8,18 +8,25 @@
 //! Every operation is measured ([`HostCall`]): `wasmart_key_value_*` metrics by component,
 //! label and operation, and a `spin_key_value.<operation>` CLIENT span.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use crate::bindings::spin_imports::fermyon::spin2_0_0::key_value::{self as wit, Error};
-use crate::executor::HostState;
-use crate::observability::host_call::HostCall;
+use crate::observability::host_call::{CallTrace, HostCall};
 use crate::observability::metrics::OperationStats;
 use crate::observability::trace::SpanKind;
+
+/// Bindings of `fermyon:spin/key-value@2.0.0` (see `build.rs`).
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    include!(concat!(env!("OUT_DIR"), "/key_value.rs"));
+}
+
+use bindings::fermyon::spin2_0_0::key_value::{self as wit, Error};
 
 /// The operations measured, by [`Operation`] number.
 pub const OPERATIONS: &[&str] = &["get", "set", "delete", "exists", "get_keys"];
@@ -250,16 +257,63 @@ fn other(error: BackendError) -> Error {
     Error::Other(error.to_string())
 }
 
-impl HostState {
+/// One granted label: its backend and, when metrics are on, its operation counters.
+struct GrantedStore {
+    store: Arc<dyn KeyValueStore>,
+    stats: Option<Arc<OperationStats>>,
+}
+
+/// The stores one component may open, fixed at start-up from its `key_value_stores`.
+#[derive(Default)]
+pub struct KeyValueGrants {
+    by_label: HashMap<String, GrantedStore>,
+}
+
+impl KeyValueGrants {
+    /// Grants `label`, served by `store` and measured in `stats`.
+    pub fn grant(
+        &mut self,
+        label: String,
+        store: Arc<dyn KeyValueStore>,
+        stats: Option<Arc<OperationStats>>,
+    ) {
+        self.by_label.insert(label, GrantedStore { store, stats });
+    }
+}
+
+/// What key-value calls of one invocation see: the component's grants, the store's resource
+/// table, and where host-call spans go.
+pub struct KeyValueView<'a> {
+    pub grants: &'a KeyValueGrants,
+    pub table: &'a mut ResourceTable,
+    pub trace: &'a CallTrace,
+}
+
+/// Links `fermyon:spin/key-value` to the store data `T`, reached through `view`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> KeyValueView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::KeyValue::add_to_linker::<T, HasKeyValue>(linker, view)
+}
+
+/// [`HasData`] marker whose data is a [`KeyValueView`].
+struct HasKeyValue;
+
+impl HasData for HasKeyValue {
+    type Data<'a> = KeyValueView<'a>;
+}
+
+impl KeyValueView<'_> {
     /// The backend behind `store`, and the measurement of one `operation` on it.
-    fn key_value_call(
+    fn call(
         &self,
         store: &Resource<StoreHandle>,
         operation: Operation,
     ) -> wasmtime::Result<(Arc<dyn KeyValueStore>, HostCall)> {
         let handle = self.table.get(store)?;
         let index = operation as usize;
-        let mut span = self.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        let mut span = self.trace.span(SPAN_NAMES[index], SpanKind::Client);
         if span.is_recording() {
             span.set("db.operation.name", OPERATIONS[index]);
             span.set("db.namespace", handle.label.clone());
@@ -269,23 +323,23 @@ impl HostState {
     }
 }
 
-impl wit::Host for HostState {}
+impl wit::Host for KeyValueView<'_> {}
 
-impl wit::HostStore for HostState {
+impl wit::HostStore for KeyValueView<'_> {
     async fn open(
         &mut self,
         label: String,
     ) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
         // As in Spin: a label the manifest does not grant is denied, whether or not it exists.
-        let Some(store) = self.grants().key_value.get(&label).cloned() else {
+        let Some(granted) = self.grants.by_label.get(&label) else {
             return Ok(Err(Error::AccessDenied));
         };
-        let stats = self.host_call_metrics().key_value.get(&label).cloned();
-        Ok(Ok(self.table.push(StoreHandle {
-            store,
+        let handle = StoreHandle {
+            store: granted.store.clone(),
+            stats: granted.stats.clone(),
             label,
-            stats,
-        })?))
+        };
+        Ok(Ok(self.table.push(handle)?))
     }
 
     async fn get(
@@ -293,7 +347,7 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let (store, call) = self.key_value_call(&store, Operation::Get)?;
+        let (store, call) = self.call(&store, Operation::Get)?;
         let result = store.get(&key).await;
         call.finish(&result);
         Ok(result.map_err(other))
@@ -305,7 +359,7 @@ impl wit::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (store, call) = self.key_value_call(&store, Operation::Set)?;
+        let (store, call) = self.call(&store, Operation::Set)?;
         let result = store.set(&key, &value).await;
         call.finish(&result);
         Ok(result.map_err(other))
@@ -316,7 +370,7 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let (store, call) = self.key_value_call(&store, Operation::Delete)?;
+        let (store, call) = self.call(&store, Operation::Delete)?;
         let result = store.delete(&key).await;
         call.finish(&result);
         Ok(result.map_err(other))
@@ -327,7 +381,7 @@ impl wit::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        let (store, call) = self.key_value_call(&store, Operation::Exists)?;
+        let (store, call) = self.call(&store, Operation::Exists)?;
         let result = store.exists(&key).await;
         call.finish(&result);
         Ok(result.map_err(other))
@@ -337,7 +391,7 @@ impl wit::HostStore for HostState {
         &mut self,
         store: Resource<StoreHandle>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let (store, call) = self.key_value_call(&store, Operation::GetKeys)?;
+        let (store, call) = self.call(&store, Operation::GetKeys)?;
         let result = store.get_keys().await;
         call.finish(&result);
         Ok(result.map_err(other))

@@ -5,6 +5,9 @@
 //! - self requests: a relative URL (`/path`) goes to this application's own routes, if
 //!   `http://self` is allowed.
 //!
+//! Chained and self requests are handed to an [`InProcessRequests`], which the HTTP trigger
+//! implements: this module decides where a request goes, not how a component is run.
+//!
 //! When the invocation is traced, every request gets a CLIENT span, and its `traceparent` is
 //! set to that span (replacing the guest's), so that the callee — in-process or another
 //! host — continues the trace under it.
@@ -12,14 +15,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use wasmtime::component::Resource;
+use async_trait::async_trait;
+use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types as wasi_types};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
-use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks, WasiHttpView};
 
 use crate::allowed_hosts::{AllowedHosts, Destination};
-use crate::executor::{Executor, HostState};
-use crate::observability::trace::{Span, SpanContext, SpanKind, TRACEPARENT};
+use crate::observability::host_call::CallTrace;
+use crate::observability::trace::{Span, SpanKind, TRACEPARENT};
 
 /// The domain whose subdomains name components for service chaining.
 pub const CHAINING_SUFFIX: &str = ".spin.internal";
@@ -28,36 +32,52 @@ pub const CHAINING_SUFFIX: &str = ".spin.internal";
 /// [`OutboundHttp::send_request`]; `.invalid` can never be a real host.
 const SELF_AUTHORITY: &str = "self.wasmart.invalid";
 
-/// The outbound HTTP policy of one component, held in its `Store` for one request.
+/// Requests that never leave the process. The HTTP trigger implements this: it routes and
+/// runs components; outbound HTTP only recognises the requests it hands over.
+#[async_trait]
+pub trait InProcessRequests: Send + Sync {
+    /// Service chaining: runs `component` for a request to `http://<component>.spin.internal/...`;
+    /// [`Error::DestinationNotFound`] when no such component serves HTTP.
+    async fn chained(
+        self: Arc<Self>,
+        component: String,
+        request: http::Request<WasiBody>,
+    ) -> Result<http::Response<WasiBody>, Error>;
+
+    /// A self request: a relative URL, routed through the application's public routes.
+    async fn to_self(
+        self: Arc<Self>,
+        request: http::Request<WasiBody>,
+    ) -> Result<http::Response<WasiBody>, Error>;
+}
+
+/// The outbound HTTP policy of one component, held in its `Store` for one invocation.
 pub struct OutboundHttp {
     allowed: Arc<AllowedHosts>,
-    executor: Arc<Executor>,
-    /// The invocation's execution span, when traced.
-    trace: Option<SpanContext>,
+    in_process: Arc<dyn InProcessRequests>,
+    trace: CallTrace,
 }
 
 impl OutboundHttp {
-    /// The policy for a component with allow-list `allowed` in the app run by `executor`,
-    /// whose invocation is traced under `trace`.
+    /// The policy for a component with allow-list `allowed`, whose chained and self requests
+    /// go to `in_process`, in an invocation traced by `trace`.
     pub fn new(
         allowed: Arc<AllowedHosts>,
-        executor: Arc<Executor>,
-        trace: Option<SpanContext>,
+        in_process: Arc<dyn InProcessRequests>,
+        trace: CallTrace,
     ) -> Self {
         Self {
             allowed,
-            executor,
+            in_process,
             trace,
         }
     }
 
     /// Starts the CLIENT span of `request` and points its `traceparent` at the span.
     fn client_span(&self, request: &mut http::Request<WasiBody>) -> Span {
-        let mut span = self.executor.tracer().child(
-            request.method().as_str().to_owned(),
-            SpanKind::Client,
-            self.trace.as_ref(),
-        );
+        let mut span = self
+            .trace
+            .span(request.method().as_str().to_owned(), SpanKind::Client);
         let Some(context) = span.context() else {
             return span;
         };
@@ -138,13 +158,13 @@ impl OutboundHttp {
             .host()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let executor = self.executor.clone();
+        let in_process = self.in_process.clone();
         if host == SELF_AUTHORITY {
             if !self.allowed.allows_self() {
                 return Box::new(async { Err(Error::HttpRequestDenied) });
             }
             return Box::new(async move {
-                let response = executor.handle_self_request(request).await?;
+                let response = in_process.to_self(request).await?;
                 Ok((response, finished()))
             });
         }
@@ -167,7 +187,7 @@ impl OutboundHttp {
         if let Some(component) = host.strip_suffix(CHAINING_SUFFIX) {
             let component = component.to_string();
             return Box::new(async move {
-                let response = executor.handle_chained_request(&component, request).await?;
+                let response = in_process.chained(component, request).await?;
                 Ok((response, finished()))
             });
         }
@@ -189,17 +209,17 @@ const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
 /// Adds WASI HTTP's types and Spin's `outgoing-handler` to `linker`: wasmtime's implementation,
 /// except that a request without an authority (a relative URL) is marked as a self request
 /// instead of being rejected as an invalid URI.
-pub fn add_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
-    use wasmtime_wasi_http::{WasiHttp, WasiHttpView};
+pub fn add_to_linker<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    use wasmtime_wasi_http::WasiHttp;
     let options = wasmtime_wasi_http::p2::bindings::LinkOptions::default();
     wasmtime_wasi_http::p2::bindings::http::types::add_to_linker::<_, WasiHttp>(
         linker,
         &options.into(),
-        HostState::http,
+        T::http,
     )?;
     linker.instance(OUTGOING_HANDLER)?.func_wrap(
         "handle",
-        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+        |mut store: wasmtime::StoreContextMut<'_, T>,
          (request, options): (
             Resource<HostOutgoingRequest>,
             Option<Resource<wasi_types::RequestOptions>>,

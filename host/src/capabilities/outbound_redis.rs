@@ -7,17 +7,23 @@
 //! published Wasmart event's id and type are added to its span.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use crate::allowed_hosts::Destination;
-use crate::bindings::spin_imports::fermyon::spin2_0_0::redis::{
-    self as wit, Error, RedisParameter, RedisResult,
-};
-use crate::executor::HostState;
+use crate::allowed_hosts::{AllowedHosts, Destination};
 use crate::observability::envelope::EventEnvelope;
-use crate::observability::host_call::HostCall;
+use crate::observability::host_call::{CallTrace, HostCall};
+use crate::observability::metrics::{ChannelCounts, OperationStats};
 use crate::observability::trace::SpanKind;
+
+/// Bindings of `fermyon:spin/redis@2.0.0` (see `build.rs`).
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    include!(concat!(env!("OUT_DIR"), "/redis.rs"));
+}
+
+use bindings::fermyon::spin2_0_0::redis::{self as wit, Error, RedisParameter, RedisResult};
 
 /// The operations measured, by [`Operation`] number.
 pub const OPERATIONS: &[&str] = &[
@@ -84,27 +90,62 @@ fn other(e: redis::RedisError) -> Error {
     }
 }
 
-impl HostState {
+/// What one component may reach over outbound Redis, and how its commands are counted.
+pub struct RedisGrants {
+    /// The component's `allowed_outbound_hosts`.
+    pub allowed_hosts: Arc<AllowedHosts>,
+    /// The connections every component shares.
+    pub connections: Arc<RedisConnections>,
+    /// Its command counters, when metrics are on.
+    pub stats: Option<Arc<OperationStats>>,
+    /// Its published messages by channel, when metrics are on.
+    pub published: Option<Arc<ChannelCounts>>,
+}
+
+/// What Redis calls of one invocation see: the component's grants, the store's resource
+/// table, and where host-call spans go.
+pub struct RedisView<'a> {
+    pub grants: &'a RedisGrants,
+    pub table: &'a mut ResourceTable,
+    pub trace: &'a CallTrace,
+}
+
+/// Links `fermyon:spin/redis` to the store data `T`, reached through `view`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> RedisView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::Redis::add_to_linker::<T, HasRedis>(linker, view)
+}
+
+/// [`HasData`] marker whose data is a [`RedisView`].
+struct HasRedis;
+
+impl HasData for HasRedis {
+    type Data<'a> = RedisView<'a>;
+}
+
+impl RedisView<'_> {
     /// Starts measuring one `operation` of the running component.
-    fn redis_call(&self, operation: Operation) -> HostCall {
+    fn call(&self, operation: Operation) -> HostCall {
         let index = operation as usize;
-        let mut span = self.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        let mut span = self.trace.span(SPAN_NAMES[index], SpanKind::Client);
         if span.is_recording() {
             span.set("db.system.name", "redis");
             span.set("db.operation.name", SPAN_NAMES[index]);
         }
-        HostCall::start(self.host_call_metrics().redis.as_ref(), index, span)
+        HostCall::start(self.grants.stats.as_ref(), index, span)
     }
 }
 
 /// Runs `command` on `connection`, measured by `call`.
 async fn run<T: redis::FromRedisValue>(
-    state: &mut HostState,
+    view: &mut RedisView<'_>,
     connection: &Resource<ConnectionHandle>,
     call: HostCall,
     command: redis::Cmd,
 ) -> wasmtime::Result<Result<T, Error>> {
-    let mut c = state.table.get(connection)?.0.clone();
+    let mut c = view.table.get(connection)?.0.clone();
     let result = command.query_async(&mut c).await.map_err(other);
     call.finish(&result);
     Ok(result)
@@ -126,19 +167,19 @@ fn to_result(value: redis::Value) -> Vec<RedisResult> {
     }
 }
 
-impl wit::Host for HostState {}
+impl wit::Host for RedisView<'_> {}
 
-impl wit::HostConnection for HostState {
+impl wit::HostConnection for RedisView<'_> {
     async fn open(
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
-        let allowed = Destination::parse_url(&address)
-            .is_some_and(|d| self.grants().allowed_hosts.allows(&d));
+        let allowed =
+            Destination::parse_url(&address).is_some_and(|d| self.grants.allowed_hosts.allows(&d));
         if !allowed {
             return Ok(Err(Error::InvalidAddress));
         }
-        match self.services().redis.get(&address).await {
+        match self.grants.connections.get(&address).await {
             Ok(c) => Ok(Ok(self.table.push(ConnectionHandle(c))?)),
             Err(e) => Ok(Err(e)),
         }
@@ -150,7 +191,7 @@ impl wit::HostConnection for HostState {
         channel: String,
         payload: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let mut call = self.redis_call(Operation::Publish);
+        let mut call = self.call(Operation::Publish);
         if call.span.is_recording() {
             call.span.set("messaging.system", "redis");
             call.span.set("messaging.operation.type", "send");
@@ -173,7 +214,7 @@ impl wit::HostConnection for HostState {
         }
         let command = redis::cmd("PUBLISH").arg(&channel).arg(payload).clone();
         let published = run::<i64>(self, &c, call, command).await?.map(drop);
-        if let (Ok(()), Some(counts)) = (&published, &self.host_call_metrics().published) {
+        if let (Ok(()), Some(counts)) = (&published, &self.grants.published) {
             counts.record(&channel);
         }
         Ok(published)
@@ -184,7 +225,7 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let call = self.redis_call(Operation::Get);
+        let call = self.call(Operation::Get);
         run(self, &c, call, redis::cmd("GET").arg(key).clone()).await
     }
 
@@ -194,7 +235,7 @@ impl wit::HostConnection for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let call = self.redis_call(Operation::Set);
+        let call = self.call(Operation::Set);
         run(
             self,
             &c,
@@ -209,7 +250,7 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        let call = self.redis_call(Operation::Incr);
+        let call = self.call(Operation::Incr);
         run(self, &c, call, redis::cmd("INCR").arg(key).clone()).await
     }
 
@@ -218,7 +259,7 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let call = self.redis_call(Operation::Del);
+        let call = self.call(Operation::Del);
         run(self, &c, call, redis::cmd("DEL").arg(keys).clone()).await
     }
 
@@ -228,7 +269,7 @@ impl wit::HostConnection for HostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let call = self.redis_call(Operation::Sadd);
+        let call = self.call(Operation::Sadd);
         run(
             self,
             &c,
@@ -243,7 +284,7 @@ impl wit::HostConnection for HostState {
         c: Resource<ConnectionHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let call = self.redis_call(Operation::Smembers);
+        let call = self.call(Operation::Smembers);
         run(self, &c, call, redis::cmd("SMEMBERS").arg(key).clone()).await
     }
 
@@ -253,7 +294,7 @@ impl wit::HostConnection for HostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let call = self.redis_call(Operation::Srem);
+        let call = self.call(Operation::Srem);
         run(
             self,
             &c,
@@ -276,7 +317,7 @@ impl wit::HostConnection for HostState {
                 RedisParameter::Binary(b) => cmd.arg(b),
             };
         }
-        let call = self.redis_call(Operation::Execute);
+        let call = self.call(Operation::Execute);
         Ok(run::<redis::Value>(self, &c, call, cmd)
             .await?
             .map(to_result))

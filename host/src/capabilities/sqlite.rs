@@ -8,15 +8,22 @@
 //! label and operation (the statement's first keyword), and a CLIENT span with the
 //! statement's text (its parameters are not recorded).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::types::Value as SqlValue;
+use wasmtime::component::{HasData, Linker, ResourceTable};
 
-use crate::executor::HostState;
-use crate::observability::host_call::HostCall;
+use crate::observability::host_call::{CallTrace, HostCall};
 use crate::observability::metrics::OperationStats;
 use crate::observability::trace::SpanKind;
+
+/// Bindings of `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0` (see `build.rs`).
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    include!(concat!(env!("OUT_DIR"), "/sqlite.rs"));
+}
 
 /// The operations measured: a statement's first keyword, or `other`.
 pub const OPERATIONS: &[&str] = &[
@@ -189,10 +196,10 @@ impl ConnectionHandle {
         self.with_connection(|c| Ok(c.changes())).await.unwrap_or(0)
     }
 
-    /// Starts measuring `statement`, run by the component `state` runs.
-    fn measure(&self, state: &HostState, statement: &str) -> HostCall {
+    /// Starts measuring `statement`, traced under `trace`.
+    fn measure(&self, trace: &CallTrace, statement: &str) -> HostCall {
         let index = operation(statement);
-        let mut span = state.host_call_span(SPAN_NAMES[index], SpanKind::Client);
+        let mut span = trace.span(SPAN_NAMES[index], SpanKind::Client);
         if span.is_recording() {
             span.set("db.system.name", "sqlite");
             span.set("db.namespace", self.label.clone());
@@ -219,7 +226,61 @@ impl ConnectionHandle {
     }
 }
 
-/// Implements one version of the Spin SQLite interface on [`HostState`]; v2 and v3 differ
+/// One granted label: its database and, when metrics are on, its statement counters.
+struct GrantedDatabase {
+    database: Arc<SqliteDatabase>,
+    stats: Option<Arc<OperationStats>>,
+}
+
+/// The databases one component may open, fixed at start-up from its `sqlite_databases`.
+#[derive(Default)]
+pub struct SqliteGrants {
+    by_label: HashMap<String, GrantedDatabase>,
+}
+
+impl SqliteGrants {
+    /// Grants `label`, served by `database` and measured in `stats`.
+    pub fn grant(
+        &mut self,
+        label: String,
+        database: Arc<SqliteDatabase>,
+        stats: Option<Arc<OperationStats>>,
+    ) {
+        self.by_label
+            .insert(label, GrantedDatabase { database, stats });
+    }
+
+    /// Checks out a connection to granted `label`; `None` when it is not granted.
+    fn checkout(&self, label: String) -> Option<Result<ConnectionHandle, SqliteError>> {
+        let granted = self.by_label.get(&label)?;
+        Some(granted.database.checkout(label, granted.stats.clone()))
+    }
+}
+
+/// What SQLite calls of one invocation see: the component's grants, the store's resource
+/// table, and where host-call spans go.
+pub struct SqliteView<'a> {
+    pub grants: &'a SqliteGrants,
+    pub table: &'a mut ResourceTable,
+    pub trace: &'a CallTrace,
+}
+
+/// Links both SQLite interface versions to the store data `T`, reached through `view`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> SqliteView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::Sqlite::add_to_linker::<T, HasSqlite>(linker, view)
+}
+
+/// [`HasData`] marker whose data is a [`SqliteView`].
+struct HasSqlite;
+
+impl HasData for HasSqlite {
+    type Data<'a> = SqliteView<'a>;
+}
+
+/// Implements one version of the Spin SQLite interface on [`SqliteView`]; v2 and v3 differ
 /// only in v3's `last-insert-rowid` and `changes`.
 macro_rules! sqlite_interface {
     ($wit:path $(, $extra:item)*) => {
@@ -227,8 +288,7 @@ macro_rules! sqlite_interface {
         use wit::{Error, QueryResult, RowResult, Value};
         use wasmtime::component::Resource;
         use rusqlite::types::Value as SqlValue;
-        use crate::capabilities::sqlite::ConnectionHandle;
-        use crate::executor::HostState;
+        use crate::capabilities::sqlite::{ConnectionHandle, SqliteView};
 
         fn to_sql(value: Value) -> SqlValue {
             match value {
@@ -250,17 +310,14 @@ macro_rules! sqlite_interface {
             }
         }
 
-        impl wit::Host for HostState {}
+        impl wit::Host for SqliteView<'_> {}
 
-        impl wit::HostConnection for HostState {
+        impl wit::HostConnection for SqliteView<'_> {
             async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
-                let Some(database) = self.grants().sqlite.get(&label).cloned() else {
-                    return Ok(Err(Error::AccessDenied));
-                };
-                let stats = self.host_call_metrics().sqlite.get(&label).cloned();
-                match database.checkout(label, stats) {
-                    Ok(handle) => Ok(Ok(self.table.push(handle)?)),
-                    Err(e) => Ok(Err(Error::Io(e.to_string()))),
+                match self.grants.checkout(label) {
+                    None => Ok(Err(Error::AccessDenied)),
+                    Some(Ok(handle)) => Ok(Ok(self.table.push(handle)?)),
+                    Some(Err(e)) => Ok(Err(Error::Io(e.to_string()))),
                 }
             }
 
@@ -271,7 +328,7 @@ macro_rules! sqlite_interface {
                 parameters: Vec<Value>,
             ) -> wasmtime::Result<Result<QueryResult, Error>> {
                 let handle = self.table.get(&connection)?;
-                let call = handle.measure(self, &statement);
+                let call = handle.measure(self.trace, &statement);
                 let output = handle.execute(statement, parameters.into_iter().map(to_sql).collect()).await;
                 call.finish(&output);
                 Ok(output
@@ -298,13 +355,13 @@ macro_rules! sqlite_interface {
 
 /// `fermyon:spin/sqlite@2.0.0`.
 mod v2 {
-    sqlite_interface!(crate::bindings::spin_imports::fermyon::spin2_0_0::sqlite);
+    sqlite_interface!(super::bindings::fermyon::spin2_0_0::sqlite);
 }
 
 /// `spin:sqlite/sqlite@3.0.0`.
 mod v3 {
     sqlite_interface!(
-        crate::bindings::spin_imports::spin::sqlite::sqlite,
+        super::bindings::spin::sqlite::sqlite,
         async fn last_insert_rowid(
             &mut self,
             connection: Resource<ConnectionHandle>,

@@ -4,10 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use crate::bindings::spin_imports::fermyon::spin2_0_0::variables::{self as wit, Error};
-use crate::executor::HostState;
+use wasmtime::component::{HasData, Linker};
+
 use crate::manifest::template::is_variable_name;
 use crate::manifest::{Template, VariableDecl};
+
+/// Bindings of `fermyon:spin/variables@2.0.0` (see `build.rs`).
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    include!(concat!(env!("OUT_DIR"), "/variables.rs"));
+}
+
+use bindings::fermyon::spin2_0_0::variables::{self as wit, Error};
 
 /// Why application variables could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -88,12 +96,35 @@ impl ResolvedVariables {
     }
 }
 
-impl wit::Host for HostState {
+/// The variables one component reads: those its manifest declares, rendered at start-up.
+pub type VariableGrants = BTreeMap<String, String>;
+
+/// What `variables.get` of one invocation sees: the component's variables.
+pub struct VariablesView<'a> {
+    pub grants: &'a VariableGrants,
+}
+
+/// Links `fermyon:spin/variables` to the store data `T`, reached through `view`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> VariablesView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::Variables::add_to_linker::<T, HasVariables>(linker, view)
+}
+
+/// [`HasData`] marker whose data is a [`VariablesView`].
+struct HasVariables;
+
+impl HasData for HasVariables {
+    type Data<'a> = VariablesView<'a>;
+}
+
+impl wit::Host for VariablesView<'_> {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
         if !is_variable_name(&name) {
             return Ok(Err(Error::InvalidName(name)));
         }
-        Ok(match self.grants().variables.get(&name) {
+        Ok(match self.grants.get(&name) {
             Some(value) => Ok(value.clone()),
             None => Err(Error::Undefined(format!("no variable named {name:?}"))),
         })

@@ -9,7 +9,10 @@ pub mod template;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use raw::{RawCommand, RawComponent, RawFiles, RawManifest, RawRoute, RawSource};
+use raw::{
+    RawCommand, RawComponent, RawFiles, RawHttpTrigger, RawManifest, RawRedisTrigger, RawRoute,
+    RawSource,
+};
 pub use template::Template;
 
 /// Why a manifest could not be loaded.
@@ -181,10 +184,30 @@ impl Validator<'_> {
                 );
             }
         }
+        let http_triggers = self.http_triggers(raw.trigger.http, &components)?;
+        let app_address = raw.application.trigger.redis.map(|r| r.address);
+        let redis_triggers =
+            self.redis_triggers(raw.trigger.redis, app_address, &components, &variables)?;
+        Ok(Manifest {
+            path: self.path.to_path_buf(),
+            root: self.root.to_path_buf(),
+            name: raw.application.name,
+            variables,
+            http_triggers,
+            redis_triggers,
+            components,
+        })
+    }
+
+    fn http_triggers(
+        &self,
+        raw: Vec<RawHttpTrigger>,
+        components: &BTreeMap<String, ComponentDecl>,
+    ) -> Result<Vec<HttpTrigger>, ManifestError> {
         let mut http_triggers = Vec::new();
-        for (i, trigger) in raw.trigger.http.into_iter().enumerate() {
+        for (i, trigger) in raw.into_iter().enumerate() {
             let key = format!("trigger.http[{i}]");
-            self.known_component(&components, &trigger.component, &format!("{key}.component"))?;
+            self.known_component(components, &trigger.component, &format!("{key}.component"))?;
             if let Some(executor) = trigger.executor {
                 if executor.kind != "spin" {
                     return Err(self.invalid(
@@ -196,32 +219,40 @@ impl Validator<'_> {
                     ));
                 }
             }
-            let route = match trigger.route {
-                RawRoute::Private { private: true } => Route::Private,
-                RawRoute::Private { private: false } => {
-                    return Err(self.invalid(
-                        format!("{key}.route"),
-                        "must be a route pattern or `{ private = true }`",
-                    ))
-                }
-                RawRoute::Path(route) if route.starts_with('/') => Route::Path(route),
-                RawRoute::Path(route) => {
-                    return Err(self.invalid(
-                        format!("{key}.route"),
-                        format!("{route:?} must start with '/'"),
-                    ))
-                }
-            };
             http_triggers.push(HttpTrigger {
                 component: trigger.component,
-                route,
+                route: self.route(&key, trigger.route)?,
             });
         }
-        let app_address = raw.application.trigger.redis.map(|r| r.address);
+        Ok(http_triggers)
+    }
+
+    fn route(&self, key: &str, raw: RawRoute) -> Result<Route, ManifestError> {
+        match raw {
+            RawRoute::Private { private: true } => Ok(Route::Private),
+            RawRoute::Private { private: false } => Err(self.invalid(
+                format!("{key}.route"),
+                "must be a route pattern or `{ private = true }`",
+            )),
+            RawRoute::Path(route) if route.starts_with('/') => Ok(Route::Path(route)),
+            RawRoute::Path(route) => Err(self.invalid(
+                format!("{key}.route"),
+                format!("{route:?} must start with '/'"),
+            )),
+        }
+    }
+
+    fn redis_triggers(
+        &self,
+        raw: Vec<RawRedisTrigger>,
+        app_address: Option<String>,
+        components: &BTreeMap<String, ComponentDecl>,
+        variables: &BTreeMap<String, VariableDecl>,
+    ) -> Result<Vec<RedisTrigger>, ManifestError> {
         let mut redis_triggers = Vec::new();
-        for (i, trigger) in raw.trigger.redis.into_iter().enumerate() {
+        for (i, trigger) in raw.into_iter().enumerate() {
             let key = format!("trigger.redis[{i}]");
-            self.known_component(&components, &trigger.component, &format!("{key}.component"))?;
+            self.known_component(components, &trigger.component, &format!("{key}.component"))?;
             let address = trigger
                 .address
                 .or_else(|| app_address.clone())
@@ -233,19 +264,11 @@ impl Validator<'_> {
                 })?;
             redis_triggers.push(RedisTrigger {
                 component: trigger.component,
-                channel: self.template(&format!("{key}.channel"), &trigger.channel, &variables)?,
-                address: self.template(&format!("{key}.address"), &address, &variables)?,
+                channel: self.template(&format!("{key}.channel"), &trigger.channel, variables)?,
+                address: self.template(&format!("{key}.address"), &address, variables)?,
             });
         }
-        Ok(Manifest {
-            path: self.path.to_path_buf(),
-            root: self.root.to_path_buf(),
-            name: raw.application.name,
-            variables,
-            http_triggers,
-            redis_triggers,
-            components,
-        })
+        Ok(redis_triggers)
     }
 
     fn variables(
@@ -314,30 +337,20 @@ impl Validator<'_> {
         Ok(template)
     }
 
-    fn component(
-        &self,
-        id: &str,
-        raw: RawComponent,
-        variables: &BTreeMap<String, VariableDecl>,
-    ) -> Result<ComponentDecl, ManifestError> {
-        let key = format!("component.{id}");
-        if !is_component_id(id) {
-            return Err(self.invalid(
-                &key,
-                "component ids use lowercase letters, digits and single '-' separators",
-            ));
-        }
-        let source = match raw.source {
-            RawSource::Path(path) => self.root.join(path),
-            RawSource::Remote { url, .. } => {
-                return Err(self.invalid(
-                    format!("{key}.source"),
-                    format!(
+    fn source(&self, key: &str, raw: &RawSource) -> Result<PathBuf, ManifestError> {
+        match raw {
+            RawSource::Path(path) => Ok(self.root.join(path)),
+            RawSource::Remote { url, .. } => Err(self.invalid(
+                format!("{key}.source"),
+                format!(
                     "remote sources ({url}) are not supported here; build the component locally"
                 ),
-                ))
-            }
-        };
+            )),
+        }
+    }
+
+    /// Rejects what this host does not run, and empty store labels.
+    fn supported(&self, key: &str, raw: &RawComponent) -> Result<(), ManifestError> {
         if !raw.ai_models.is_empty() {
             return Err(self.invalid(
                 format!("{key}.ai_models"),
@@ -358,6 +371,24 @@ impl Validator<'_> {
                 ));
             }
         }
+        Ok(())
+    }
+
+    fn component(
+        &self,
+        id: &str,
+        raw: RawComponent,
+        variables: &BTreeMap<String, VariableDecl>,
+    ) -> Result<ComponentDecl, ManifestError> {
+        let key = format!("component.{id}");
+        if !is_component_id(id) {
+            return Err(self.invalid(
+                &key,
+                "component ids use lowercase letters, digits and single '-' separators",
+            ));
+        }
+        let source = self.source(&key, &raw.source)?;
+        self.supported(&key, &raw)?;
         let files = raw
             .files
             .into_iter()

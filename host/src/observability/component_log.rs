@@ -1,5 +1,9 @@
 //! A component's stdout and stderr: each line goes to `<state-dir>/logs/<id>.log` and, when
 //! enabled, to the console prefixed with the component id. Secret variable values are masked.
+//!
+//! Every line is prefixed with the [`Correlation`] of the invocation that wrote it — the
+//! request id and trace id of a request, the event id and trace id of a delivery — so that
+//! a line of the access log leads to the component's lines about it.
 
 use std::fs::File;
 use std::io::Write;
@@ -10,6 +14,40 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+/// Which invocation a line belongs to, as the prefix of its lines: `[req=<id> trace=<id>] `
+/// for a request, `[event=<id> trace=<id>] ` for an event delivery (ids unknown are left
+/// out; empty when none is known).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Correlation(Arc<str>);
+
+impl Correlation {
+    /// The lines of the request `request_id` in trace `trace_id`.
+    pub fn request(request_id: Option<&str>, trace_id: Option<&str>) -> Self {
+        Self::from_fields(&[("req", request_id), ("trace", trace_id)])
+    }
+
+    /// The lines of delivering event `event_id` (of trace `trace_id`).
+    pub fn event(event_id: Option<&str>, trace_id: Option<&str>) -> Self {
+        Self::from_fields(&[("event", event_id), ("trace", trace_id)])
+    }
+
+    fn from_fields(fields: &[(&str, Option<&str>)]) -> Self {
+        let known: Vec<String> = fields
+            .iter()
+            .filter_map(|(name, value)| value.map(|value| format!("{name}={value}")))
+            .collect();
+        if known.is_empty() {
+            return Self::default();
+        }
+        Self(Arc::from(format!("[{}] ", known.join(" "))))
+    }
+
+    /// The prefix of the invocation's lines.
+    pub fn prefix(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The shared destination of one component's output.
 pub struct ComponentLog {
@@ -39,33 +77,41 @@ impl ComponentLog {
         }))
     }
 
-    /// A stream for a guest's stdout or stderr.
-    pub fn stream(self: &Arc<Self>) -> ComponentOutput {
-        ComponentOutput(self.clone())
+    /// A stream for a guest's stdout or stderr in the invocation `correlation` names.
+    pub fn stream(self: &Arc<Self>, correlation: &Correlation) -> ComponentOutput {
+        ComponentOutput {
+            log: self.clone(),
+            correlation: correlation.clone(),
+        }
     }
 
-    /// Records a message from the host about this component (a trap, a timeout).
-    pub fn host_note(&self, message: &str) {
-        self.write_line(format!("[host] {message}").as_bytes());
+    /// Records a message from the host about an invocation of this component (a trap, a
+    /// timeout).
+    pub fn host_note(&self, correlation: &Correlation, message: &str) {
+        self.write_line(correlation, format!("[host] {message}").as_bytes());
     }
 
-    fn write_line(&self, line: &[u8]) {
+    fn write_line(&self, correlation: &Correlation, line: &[u8]) {
         let mut text = String::from_utf8_lossy(line).into_owned();
         for secret in self.secrets.iter() {
             if text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), "****");
             }
         }
+        let prefix = correlation.prefix();
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(file, "{text}");
+        let _ = writeln!(file, "{prefix}{text}");
         if self.console {
-            println!("[{}] {text}", self.id);
+            println!("[{}] {prefix}{text}", self.id);
         }
     }
 }
 
-/// [`StdoutStream`] for one component; cheap to create per request.
-pub struct ComponentOutput(Arc<ComponentLog>);
+/// [`StdoutStream`] for one invocation of a component; cheap to create per request.
+pub struct ComponentOutput {
+    log: Arc<ComponentLog>,
+    correlation: Correlation,
+}
 
 impl IsTerminal for ComponentOutput {
     fn is_terminal(&self) -> bool {
@@ -76,7 +122,8 @@ impl IsTerminal for ComponentOutput {
 impl StdoutStream for ComponentOutput {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
         Box::new(LineWriter {
-            log: self.0.clone(),
+            log: self.log.clone(),
+            correlation: self.correlation.clone(),
             pending: Vec::new(),
         })
     }
@@ -85,6 +132,7 @@ impl StdoutStream for ComponentOutput {
 /// Splits a guest's writes into lines; a last unterminated line is written on drop.
 struct LineWriter {
     log: Arc<ComponentLog>,
+    correlation: Correlation,
     pending: Vec<u8>,
 }
 
@@ -93,7 +141,7 @@ impl LineWriter {
         while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
             self.log
-                .write_line(line.strip_suffix(b"\n").unwrap_or(&line));
+                .write_line(&self.correlation, line.strip_suffix(b"\n").unwrap_or(&line));
         }
     }
 }
@@ -122,7 +170,7 @@ impl Drop for LineWriter {
     fn drop(&mut self) {
         if !self.pending.is_empty() {
             let rest = std::mem::take(&mut self.pending);
-            self.log.write_line(&rest);
+            self.log.write_line(&self.correlation, &rest);
         }
     }
 }
@@ -138,13 +186,29 @@ mod tests {
         let path = dir.path().join("c.log");
         let log =
             ComponentLog::open("c", &path, false, Arc::from(vec!["hunter2".to_string()])).unwrap();
-        let mut out = Pin::from(log.stream().async_stream());
+        let mut out = Pin::from(log.stream(&Correlation::default()).async_stream());
         out.write_all(b"pass=hunter2\npart").await.unwrap();
         out.write_all(b"ial").await.unwrap();
         drop(out);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "pass=****\npartial\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_carry_the_ids_of_their_invocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let log = ComponentLog::open("c", &path, false, Arc::from(Vec::new())).unwrap();
+        let request = Correlation::request(Some("r1"), Some("t1"));
+        let mut out = Pin::from(log.stream(&request).async_stream());
+        out.write_all(b"internal error: boom\n").await.unwrap();
+        drop(out);
+        log.host_note(&Correlation::event(Some("e1"), None), "request failed");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[req=r1 trace=t1] internal error: boom\n[event=e1] [host] request failed\n"
         );
     }
 }

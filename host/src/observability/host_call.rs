@@ -3,12 +3,38 @@
 //! on, and a span under the invocation's execution span when tracing is on. With both off,
 //! a call costs two branches.
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::metrics::OperationStats;
-use super::trace::Span;
+use super::trace::{Span, SpanContext, SpanKind, Tracer};
+
+/// Where the spans of one invocation's host calls go: the tracer and the execution span
+/// they are children of (none when the invocation is not traced).
+#[derive(Clone, Default)]
+pub struct CallTrace {
+    tracer: Tracer,
+    parent: Option<SpanContext>,
+}
+
+impl CallTrace {
+    /// Host calls traced by `tracer` under the execution span `parent`.
+    pub fn new(tracer: Tracer, parent: Option<SpanContext>) -> Self {
+        Self { tracer, parent }
+    }
+
+    /// Starts the span of a host call (disabled when the invocation is not traced).
+    pub fn span(&self, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Span {
+        self.tracer.child(name, kind, self.parent.as_ref())
+    }
+
+    /// The execution span's context, when traced.
+    pub fn parent(&self) -> Option<&SpanContext> {
+        self.parent.as_ref()
+    }
+}
 
 /// A host call in progress; [`HostCall::finish`] records it.
 pub struct HostCall {

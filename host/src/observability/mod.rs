@@ -9,4 +9,5 @@ pub mod metrics;
 pub mod metrics_server;
 pub mod otlp;
 pub mod seen_events;
+pub mod spans;
 pub mod trace;

@@ -1,4 +1,5 @@
-//! The `spin-*` request headers a component receives, computed from the route match.
+//! The `spin-*` request headers a component receives, computed from the route match, and
+//! the request id every hop shares.
 
 use std::net::SocketAddr;
 
@@ -48,6 +49,30 @@ pub fn apply(
             value,
         );
     }
+}
+
+/// The request id of an incoming request: the client's `X-Request-Id` when well-formed,
+/// else a new one written into the request, so that the component, the access log and every
+/// later hop share it.
+pub fn request_id(headers: &mut HeaderMap) -> String {
+    match sent_request_id(headers) {
+        Some(id) => id.to_string(),
+        None => {
+            let id = uuid::Uuid::new_v4().to_string();
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                headers.insert("x-request-id", value);
+            }
+            id
+        }
+    }
+}
+
+/// The request's `X-Request-Id`, when well-formed.
+pub fn sent_request_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The HTTP/1.1 server in front of the executor. On shutdown it stops accepting and lets
+//! The HTTP/1.1 server in front of the trigger's dispatch. On shutdown it stops accepting and lets
 //! in-flight requests finish, up to [`DRAIN_TIMEOUT`].
 
 use std::convert::Infallible;
@@ -11,7 +11,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::executor::Executor;
+use super::dispatch::HttpTrigger;
 
 /// How long shutdown waits for in-flight requests.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -19,7 +19,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves `listener` until `shutdown` is cancelled, then drains.
 pub async fn serve(
     listener: TcpListener,
-    executor: Arc<Executor>,
+    trigger: Arc<HttpTrigger>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -35,10 +35,10 @@ pub async fn serve(
             () = shutdown.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
-        let executor = executor.clone();
+        let trigger = trigger.clone();
         let service = service_fn(move |request| {
-            let executor = executor.clone();
-            async move { Ok::<_, Infallible>(executor.serve_http(request, client).await) }
+            let trigger = trigger.clone();
+            async move { Ok::<_, Infallible>(trigger.serve(request, client).await) }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)

@@ -10,7 +10,9 @@ use futures::StreamExt;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::executor::Executor;
+pub mod delivery;
+
+use delivery::RedisDelivery;
 
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -39,26 +41,26 @@ impl RedisSubscription {
     /// Runs the subscriber until `shutdown`; the receiver fires once first subscribed.
     pub fn spawn(
         self,
-        executor: Arc<Executor>,
+        delivery: Arc<RedisDelivery>,
         shutdown: CancellationToken,
     ) -> (tokio::task::JoinHandle<()>, oneshot::Receiver<()>) {
         let (subscribed, first) = oneshot::channel();
         (
-            tokio::spawn(self.run(executor, shutdown, subscribed)),
+            tokio::spawn(self.run(delivery, shutdown, subscribed)),
             first,
         )
     }
 
     async fn run(
         self,
-        executor: Arc<Executor>,
+        delivery: Arc<RedisDelivery>,
         shutdown: CancellationToken,
         subscribed: oneshot::Sender<()>,
     ) {
         let mut subscribed = Some(subscribed);
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
-            match self.listen(&executor, &shutdown, &mut subscribed).await {
+            match self.listen(&delivery, &shutdown, &mut subscribed).await {
                 Ok(true) => backoff = Duration::from_millis(100),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(
@@ -77,7 +79,7 @@ impl RedisSubscription {
     /// Subscribes and dispatches until the connection ends; `Ok(true)` if it had subscribed.
     async fn listen(
         &self,
-        executor: &Arc<Executor>,
+        delivery: &RedisDelivery,
         shutdown: &CancellationToken,
         subscribed: &mut Option<oneshot::Sender<()>>,
     ) -> redis::RedisResult<bool> {
@@ -109,14 +111,14 @@ impl RedisSubscription {
             let channel = message.get_channel_name().to_string();
             let payload = message.get_payload_bytes().to_vec();
             // Like Spin: messages one at a time, and the components subscribed to the
-            // message's channel concurrently. A failing handler is logged by the executor;
+            // message's channel concurrently. A failing handler is reported by the delivery;
             // later messages still run.
             let handlers = self
                 .channels
                 .get(&channel)
                 .into_iter()
                 .flatten()
-                .map(|component| executor.handle_redis_message(component, &channel, &payload));
+                .map(|component| delivery.deliver(component, &channel, &payload));
             futures::future::join_all(handlers).await;
         }
     }
