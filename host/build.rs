@@ -36,7 +36,11 @@ world redis-handler {
 
 /// One `bindgen!` file written to `OUT_DIR`: its name, its world, and the host type of each
 /// resource (WIT resource, Rust path).
-type Binding = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Binding = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// The capability bindings. Each capability module includes its own file, so bindings and
 /// implementation live together.
