@@ -303,3 +303,25 @@ async fn trigger_reconnects_after_server_restart() {
     wait_for_subscription(&server, Duration::from_secs(20)).await;
     deliver(&server, &app, "after-restart").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_of_a_delivery_carry_its_event_and_trace_ids() {
+    let server = redis().await;
+    let app = Running::start(&trigger_manifest(&server.url()), TestOptions::default()).await;
+    wait_for_subscription(&server, Duration::from_secs(10)).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let envelope = format!(
+        r#"{{"id":"evt-log-1","type":"Tested","traceparent":"00-{trace_id}-00f067aa0ba902b7-01"}}"#
+    );
+    deliver(&server, &app, &envelope).await;
+    let prefix = format!("[event=evt-log-1 trace={trace_id}] redis-in: message");
+    eventually(
+        "the delivery's prefixed line",
+        Duration::from_secs(10),
+        || async {
+            let log = app.component_log("sink");
+            log.lines().any(|l| l.starts_with(&prefix)).then_some(())
+        },
+    )
+    .await;
+}
