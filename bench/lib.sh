@@ -130,7 +130,59 @@ quietly() {
   log "the machine never stayed quiet; keeping the last measurement of '$*'"
 }
 
+# ---------------------------------------------------------------- wasmtime serve
+WASMTIME_VERSION=48.0.8 # the wasmtime the host links
+is_wanted_wasmtime() { [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -qx "wasmtime $WASMTIME_VERSION.*"; }
+# A wasmtime $WASMTIME_VERSION CLI: $WASMTIME_BIN, else `wasmtime` on PATH, else the one
+# bench/run installs under ${WASMTIME_ROOT:-~/.cache/wasmart/wasmtime-cli}; nothing if none.
+find_wasmtime() {
+  local candidate
+  for candidate in "${WASMTIME_BIN:-}" "$(command -v wasmtime || true)" \
+    "${WASMTIME_ROOT:-$HOME/.cache/wasmart/wasmtime-cli}/bin/wasmtime"; do
+    if [[ -n "$candidate" ]] && is_wanted_wasmtime "$candidate"; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- processes
+# CPU time (user + system, in clock ticks, all threads) the processes $@ have used together.
+cpu_ticks() {
+  local pid
+  for pid in "$@"; do cat "/proc/$pid/stat"; done |
+    awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+# Resident memory (VmRSS, KiB) of the processes $@ together.
+rss_kib() {
+  local pid
+  for pid in "$@"; do cat "/proc/$pid/status"; done | awk '/^VmRSS:/ { k += $2 } END { print k + 0 }'
+}
+# Samples the summed VmRSS of $@ every 100 ms until killed (TERM) or one of them exits;
+# prints the peak.
+sample_peak_rss() {
+  local peak=0 rss
+  trap 'echo "$peak"; exit 0' TERM
+  while rss=$(rss_kib "$@" 2>/dev/null) && kill -0 "$@" 2>/dev/null; do
+    ((rss > peak)) && peak=$rss
+    sleep 0.1
+  done
+  echo "$peak"
+}
+
 # ---------------------------------------------------------------- results
+# What every results folder records about the machine (the sourcing script adds its own).
+describe_machine() {
+  echo "date: $(date -Is)"
+  echo "cpus: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  echo "wrk: $(wrk -v 2>&1 | head -1)"
+  echo "git: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (dirty)')"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Parses one wrk output: "req_per_s p50_ms p99_ms non2xx socket_errors".
