@@ -6,10 +6,11 @@
 
 import express from 'express';
 
-import { INTERNAL_KEY_HEADER, keysMatch, requiredEnv } from './internal-key.js';
+import { INTERNAL_KEY_HEADER, keysMatch } from './internal-key.js';
 import { parseListing } from './listing.js';
-import { answerProblems, Problem } from './problem.js';
+import { answerTheRest, Problem } from './problem.js';
 import { Products } from './products.js';
+import { requiredEnv, serve } from './server.js';
 
 const UUID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/i;
 
@@ -43,16 +44,15 @@ function catalogApp({ products, internalKey }) {
     if (!product) throw Problem.notFound(`No product ${id ?? req.params.id}.`);
     res.json(product);
   });
-  app.use((req) => {
-    throw Problem.notFound(`No resource at ${req.path}.`);
-  });
-  app.use(answerProblems);
+  answerTheRest(app);
   return app;
 }
 
-const port = Number(process.env.PORT ?? 3101);
-const app = catalogApp({
-  products: new Products(requiredEnv('CATALOG_DB')),
-  internalKey: requiredEnv('INTERNAL_API_KEY'),
-});
-app.listen(port, '127.0.0.1', () => console.log(`catalog on http://127.0.0.1:${port}`));
+serve(
+  catalogApp({
+    products: new Products(requiredEnv('CATALOG_DB')),
+    internalKey: requiredEnv('INTERNAL_API_KEY'),
+  }),
+  'catalog',
+  3101,
+);

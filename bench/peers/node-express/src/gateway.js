@@ -13,8 +13,8 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 
 import { authenticate, requireValidToken } from './auth.js';
 import { stampAnswers } from './edges.js';
-import { requiredEnv } from './internal-key.js';
-import { answerProblems, Problem } from './problem.js';
+import { answerTheRest, Problem } from './problem.js';
+import { requiredEnv, serve } from './server.js';
 import { Upstream } from './upstream.js';
 
 /** How many products the home page features. */
@@ -79,22 +79,21 @@ function gatewayApp({ catalog, signingKey, perMinute }) {
   app.disable('x-powered-by');
   app.use(stampAnswers);
   app.use('/api/v1', api);
-  app.use((req) => {
-    throw Problem.notFound(`No resource at ${req.path}.`);
-  });
-  app.use(answerProblems);
+  answerTheRest(app);
   return app;
 }
 
-const port = Number(process.env.PORT ?? 3100);
-const app = gatewayApp({
-  catalog: new Upstream({
-    name: 'catalog',
-    baseUrl: process.env.CATALOG_URL ?? 'http://127.0.0.1:3101',
-    internalKey: requiredEnv('INTERNAL_API_KEY'),
-    timeoutMs: Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2500),
+serve(
+  gatewayApp({
+    catalog: new Upstream({
+      name: 'catalog',
+      baseUrl: process.env.CATALOG_URL ?? 'http://127.0.0.1:3101',
+      internalKey: requiredEnv('INTERNAL_API_KEY'),
+      timeoutMs: Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2500),
+    }),
+    signingKey: requiredEnv('JWT_SIGNING_KEY'),
+    perMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 600),
   }),
-  signingKey: requiredEnv('JWT_SIGNING_KEY'),
-  perMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 600),
-});
-app.listen(port, '127.0.0.1', () => console.log(`gateway on http://127.0.0.1:${port}`));
+  'gateway',
+  3100,
+);

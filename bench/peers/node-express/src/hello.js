@@ -3,8 +3,9 @@
 
 import express from 'express';
 
+import { serve } from './server.js';
+
 const app = express();
 app.disable('x-powered-by');
 app.use((req, res) => res.type('text/plain').send('hello, wasmart\n'));
-const port = Number(process.env.PORT ?? 3102);
-app.listen(port, '127.0.0.1', () => console.log(`hello on http://127.0.0.1:${port}`));
+serve(app, 'hello', 3102);

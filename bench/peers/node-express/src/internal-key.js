@@ -5,16 +5,6 @@ import { timingSafeEqual } from 'node:crypto';
 
 export const INTERNAL_KEY_HEADER = 'x-wasmart-internal-key';
 
-/** `process.env[name]`, or exit with a message naming it. */
-export function requiredEnv(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`${name} must be set`);
-    process.exit(2);
-  }
-  return value;
-}
-
 /** Whether `presented` is `expected` (a non-empty key), in time independent of where they differ. */
 export function keysMatch(presented, expected) {
   const a = Buffer.from(presented ?? '');

@@ -59,8 +59,16 @@ export class Problem extends Error {
   }
 }
 
+/** Ends `app`: a 404 problem where no route answered, and every error as a problem. */
+export function answerTheRest(app) {
+  app.use((req) => {
+    throw Problem.notFound(`No resource at ${req.path}.`);
+  });
+  app.use(answerProblems);
+}
+
 /** Express error middleware: a `Problem` as problem+json; anything else is logged and a 500. */
-export function answerProblems(error, req, res, next) {
+function answerProblems(error, req, res, next) {
   // Too late for a problem (a relayed body failed half-way): Express closes the connection.
   if (res.headersSent) return next(error);
   let problem = error;
