@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use super::AppOptions;
+use super::options::AppOptions;
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::capabilities::key_value::{
