@@ -1,9 +1,11 @@
 //! Contract tests: each built component imports only what its WIT world in `wit/` allows,
-//! and exports what its world requires; and each stays small enough to ship.
+//! and exports what its world requires; and each stays small enough to ship. The set-up
+//! steps the scripts share install what is missing, or say how.
 
 mod architecture;
 mod cloud_manifest;
 mod deploy;
+mod setup;
 mod sizes;
 mod worlds;
 
