@@ -160,7 +160,9 @@ fn text(bytes: &[u8]) -> String {
 fn lib_sh(script: &str, args: &[&str]) -> Output {
     Command::new(which("bash"))
         .arg("-c")
-        .arg(format!("set -euo pipefail; source scripts/lib.sh; {script}"))
+        .arg(format!(
+            "set -euo pipefail; source scripts/lib.sh; {script}"
+        ))
         .arg("lib.sh")
         .args(args)
         .current_dir(workspace_root())
@@ -197,9 +199,7 @@ fn as_root_apt_get_installs_exactly_the_missing_tools_and_announces_each() {
 
 #[test]
 fn with_passwordless_sudo_dnf_installs_through_sudo_n() {
-    let sandbox = Sandbox::new(1000)
-        .with_sudo(true)
-        .with_manager("dnf", true);
+    let sandbox = Sandbox::new(1000).with_sudo(true).with_manager("dnf", true);
     let output = sandbox.require(&["redis-server", "prometheus"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(
@@ -232,7 +232,11 @@ fn without_root_or_sudo_it_stops_with_the_command_for_each_platform() {
         .with_manager("apt-get", true);
     let output = sandbox.require(&["redis-server", "chromium", "prometheus", "python-venv"]);
     assert!(!output.status.success());
-    assert_eq!(sandbox.calls(), Vec::<String>::new(), "nothing is installed");
+    assert_eq!(
+        sandbox.calls(),
+        Vec::<String>::new(),
+        "nothing is installed"
+    );
     assert_eq!(
         text(&output.stderr),
         "Missing: redis-server chromium python-venv. Install with the line for your platform, then run this again:\n\
@@ -245,7 +249,13 @@ fn without_root_or_sudo_it_stops_with_the_command_for_each_platform() {
 #[test]
 fn with_nothing_missing_no_package_manager_runs_and_nothing_is_printed() {
     let sandbox = Sandbox::new(0)
-        .with_tools(&["redis-server", "chromium", "prometheus", "promtool", "python3"])
+        .with_tools(&[
+            "redis-server",
+            "chromium",
+            "prometheus",
+            "promtool",
+            "python3",
+        ])
         .with_manager("apt-get", true);
     let output = sandbox.require(&["redis-server", "chromium", "prometheus", "python-venv"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -294,7 +304,12 @@ fn the_last_line_announces_the_shop_once_its_address_accepts_connections() {
     // `$$` (the host after scripts/up's exec) is the bash running this, alive throughout.
     let output = lib_sh(
         "SPIN_VARIABLE_ADMIN_PASSWORD=secret announce_when_serving \"$@\"",
-        &["--quiet", &format!("--listen={listen}"), "--state-dir", "/x"],
+        &[
+            "--quiet",
+            &format!("--listen={listen}"),
+            "--state-dir",
+            "/x",
+        ],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(
