@@ -211,13 +211,27 @@ require_npm() {
 }
 
 # The React app: its dependencies (again only when package-lock.json changed), then the
-# production build into frontend/dist that the `web` component serves.
+# production build into frontend/dist that the `web` component serves (again only when a
+# source of it is newer than the last build).
 build_frontend() {
   require_npm
   if [[ ! frontend/node_modules/.package-lock.json -nt frontend/package-lock.json ]]; then
     npm ci --prefix frontend --no-audit --no-fund
   fi
-  npm run --prefix frontend --silent build
+  if frontend_is_built; then
+    echo "    frontend/dist is newer than every source of it: not rebuilt"
+  else
+    npm run --prefix frontend --silent build
+  fi
+}
+
+# Whether frontend/dist was built after the last change to anything it is built from.
+frontend_is_built() {
+  local stamp=frontend/dist/index.html
+  [[ -f $stamp ]] || return 1
+  [[ -z $(find frontend/src frontend/public frontend/index.html frontend/vite.config.ts \
+    frontend/tsconfig.json frontend/package.json frontend/scripts \
+    frontend/node_modules/.package-lock.json -newer "$stamp" -print -quit 2>/dev/null) ]]
 }
 
 # Secrets the app requires (spin.toml declares them `required`): generated once per checkout

@@ -3,6 +3,7 @@
 //! steps the scripts share install what is missing, or say how.
 
 mod architecture;
+mod build_features;
 mod cloud_manifest;
 mod deploy;
 mod setup;

@@ -320,3 +320,38 @@ fn the_last_line_announces_the_shop_once_its_address_accepts_connections() {
         )
     );
 }
+
+/// Writes `path` (creating its folder) with the modification time `seconds` after the epoch.
+fn write_at(path: &std::path::Path, seconds: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, "x").unwrap();
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+}
+
+#[test]
+fn the_react_app_is_built_again_only_when_one_of_its_sources_is_newer_than_the_build() {
+    let checkout = tempfile::tempdir().unwrap();
+    let frontend = checkout.path().join("frontend");
+    let is_built = || {
+        let script = format!("cd '{}' && frontend_is_built", checkout.path().display());
+        lib_sh(&script, &[]).status.success()
+    };
+    write_at(&frontend.join("src/main.tsx"), 1_000);
+    assert!(!is_built(), "never built");
+
+    write_at(&frontend.join("dist/index.html"), 2_000);
+    assert!(is_built(), "built after its only source");
+
+    write_at(&frontend.join("src/pages/Cart.tsx"), 3_000);
+    assert!(!is_built(), "a source changed after the build");
+
+    write_at(&frontend.join("dist/index.html"), 4_000);
+    write_at(&frontend.join("package.json"), 5_000);
+    assert!(!is_built(), "the package manifest changed after the build");
+}
