@@ -321,11 +321,12 @@ fn the_last_line_announces_the_shop_once_its_address_accepts_connections() {
     );
 }
 
-/// Writes `path` (creating its folder) with the modification time `seconds` after the epoch.
+/// Writes `path` (creating its folder) with the modification time `seconds` from now: later
+/// than the folders' own times, which count too (a removed source changes its folder).
 fn write_at(path: &std::path::Path, seconds: u64) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, "x").unwrap();
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+    let time = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
     std::fs::File::options()
         .write(true)
         .open(path)
