@@ -29,7 +29,7 @@ use crate::triggers::http::router::Router;
 use crate::triggers::redis::delivery::RedisDelivery;
 use crate::triggers::redis::RedisSubscription;
 use components::{ComponentLoader, StoreRegistry};
-pub use options::AppOptions;
+pub use options::{AppOptions, DEFAULT_MAX_EVENT_INSTANCES};
 pub use running::RunningApp;
 
 /// A loaded application: components compiled and linked, stores opened, not yet serving.
@@ -57,6 +57,11 @@ impl App {
     pub async fn load(options: &AppOptions) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&options.manifest)?;
         let selected = select_components(&manifest, &options.component_ids)?;
+        for id in options.http_limits.component_max_body_bytes.keys() {
+            if !manifest.components.contains_key(id) {
+                bail!("--component-max-body-bytes {id}=...: the manifest has no component {id:?}");
+            }
+        }
         let state = StateDir::create(
             options
                 .state_dir
@@ -71,7 +76,11 @@ impl App {
         let variables = ResolvedVariables::resolve(&manifest.variables, &options.variables, |k| {
             std::env::var(k).ok()
         })?;
-        let engine = engine::build(&options.engine)?;
+        // The pool holds both budgets of top-level instances (see `executor::Budget`).
+        let engine = engine::build(&engine::EngineOptions {
+            max_instances: options.engine.max_instances + options.max_event_instances,
+            ..options.engine.clone()
+        })?;
         let ticker = EpochTicker::start(&engine);
         let trace_counters = Arc::new(TraceCounters::default());
         let mut metrics = Metrics::new(options.metrics_listen.is_some());
@@ -106,13 +115,14 @@ impl App {
         let limits = ExecutionLimits {
             request_timeout: options.request_timeout,
             max_instances: options.engine.max_instances,
+            max_event_instances: options.max_event_instances,
         };
         let (tracer, export) = start_tracing(options, &manifest, trace_counters)?;
         let executor = Executor::new(engine, components, limits, access_log, metrics, tracer);
         Ok(Self {
             manifest,
             state,
-            http: HttpTrigger::new(executor.clone(), router),
+            http: HttpTrigger::new(executor.clone(), router, options.http_limits.clone()),
             executor,
             redis_subscriptions,
             redis_addresses,
