@@ -215,10 +215,7 @@ async fn attach_and_vacuum_into_another_file_fail_as_io_errors() {
             );
             let error = error_of(&response);
             assert!(error.starts_with("io:"), "{route} {statement}: {error}");
-            assert!(
-                error.contains("authoriz"),
-                "{route} {statement}: {error}"
-            );
+            assert!(error.contains("authoriz"), "{route} {statement}: {error}");
         }
     }
     assert!(!copy.exists(), "VACUUM INTO wrote {}", copy.display());
