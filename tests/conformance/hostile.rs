@@ -165,13 +165,24 @@ async fn uploads_over_the_limit_are_refused_with_413_before_they_are_read() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_component_may_have_its_own_body_limit() {
+async fn a_component_may_have_its_own_body_limit_by_flag_or_manifest() {
+    let body = [
+        echo_component("echo", &route("/echo/...")),
+        echo_component("big", &route("/big/...")),
+        echo_component("tooled", &route("/tooled/...")),
+        "\n[component.tooled.tool.wasmart]\nmax_body_bytes = 4096\n".to_owned(),
+    ]
+    .concat();
     let limits = HttpLimits {
         max_body_bytes: 1024,
         component_max_body_bytes: HashMap::from([("big".to_owned(), 4096)]),
         ..HttpLimits::default()
     };
-    let app = echo_app(limits, 8).await;
+    let options = TestOptions {
+        http_limits: Some(limits),
+        ..Default::default()
+    };
+    let app = Running::start(&manifest("limits", &body), options).await;
     let body = "y".repeat(2000);
     let small = app
         .request("POST", "/echo/x", &[], body.clone())
@@ -179,12 +190,16 @@ async fn a_component_may_have_its_own_body_limit() {
         .unwrap();
     assert_eq!(small.status, 413, "{}", small.text());
     assert_eq!(small.json()["status"], 413);
-    let big = app
-        .request("POST", "/big/x", &[], body.clone())
+    for path in ["/big/x", "/tooled/x"] {
+        let response = app.request("POST", path, &[], body.clone()).await.unwrap();
+        assert_eq!(response.status, 200, "{path}: {}", response.text());
+        assert_eq!(response.json()["body"], body);
+    }
+    let over = app
+        .request("POST", "/tooled/x", &[], "z".repeat(5000))
         .await
         .unwrap();
-    assert_eq!(big.status, 200, "{}", big.text());
-    assert_eq!(big.json()["body"], body);
+    assert_eq!(over.status, 413, "{}", over.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,7 @@ use crate::redis_server::PrivateRedis;
 use crate::runtime_config::RuntimeConfig;
 use crate::state_dir::StateDir;
 use crate::triggers::http::dispatch::HttpTrigger;
+use crate::triggers::http::limits::HttpLimits;
 use crate::triggers::http::router::Router;
 use crate::triggers::redis::delivery::RedisDelivery;
 use crate::triggers::redis::RedisSubscription;
@@ -57,11 +58,7 @@ impl App {
     pub async fn load(options: &AppOptions) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&options.manifest)?;
         let selected = select_components(&manifest, &options.component_ids)?;
-        for id in options.http_limits.component_max_body_bytes.keys() {
-            if !manifest.components.contains_key(id) {
-                bail!("--component-max-body-bytes {id}=...: the manifest has no component {id:?}");
-            }
-        }
+        let http_limits = http_limits(&manifest, &options.http_limits)?;
         let state = StateDir::create(
             options
                 .state_dir
@@ -122,7 +119,7 @@ impl App {
         Ok(Self {
             manifest,
             state,
-            http: HttpTrigger::new(executor.clone(), router, options.http_limits.clone()),
+            http: HttpTrigger::new(executor.clone(), router, http_limits),
             executor,
             redis_subscriptions,
             redis_addresses,
@@ -194,6 +191,28 @@ impl App {
             _ticker: self._ticker,
         })
     }
+}
+
+/// `limits` with each component's `tool.wasmart.max_body_bytes` where no
+/// `--component-max-body-bytes` names it (the flag wins); a flag naming no component is an error.
+fn http_limits(manifest: &Manifest, limits: &HttpLimits) -> anyhow::Result<HttpLimits> {
+    if let Some(id) = limits
+        .component_max_body_bytes
+        .keys()
+        .find(|id| !manifest.components.contains_key(*id))
+    {
+        bail!("--component-max-body-bytes {id}=...: the manifest has no component {id:?}");
+    }
+    let mut limits = limits.clone();
+    for (id, component) in &manifest.components {
+        if let Some(bytes) = component.max_body_bytes {
+            limits
+                .component_max_body_bytes
+                .entry(id.clone())
+                .or_insert(bytes);
+        }
+    }
+    Ok(limits)
 }
 
 /// Serves `GET /metrics` on `address` until `shutdown`; returns the bound address.
