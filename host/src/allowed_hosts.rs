@@ -40,6 +40,8 @@ enum HostMatch {
     Cidr { network: IpAddr, prefix: u8 },
 }
 
+/// A port or a range of ports, both ends included (`a..b` in a pattern excludes `b`, as in
+/// Spin).
 #[derive(Debug, Clone)]
 enum PortMatch {
     Any,
@@ -153,20 +155,16 @@ impl HostPattern {
         if rest.contains('/') && !is_cidr(rest) {
             return Err(error("a path is not allowed"));
         }
-        let (host, port) = if let Some(network) = cidr_with_port(rest) {
-            network
-        } else {
-            match rest.rsplit_once(':') {
-                Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => (h, Some(p)),
-                _ => (rest, None),
-            }
+        let (host, port) = match cidr_with_port(rest) {
+            Some(network) => network,
+            None => pattern_host_port(rest).ok_or_else(|| error("malformed host or port"))?,
         };
         let host = parse_host(host).map_err(|r| error(&r))?;
         let port = match port {
             Some("*") => PortMatch::Any,
             Some(p) => parse_port(p).map_err(|r| error(&r))?,
             None => match scheme.as_deref().and_then(well_known_port) {
-                Some(p) => PortMatch::Range(p, p + 1),
+                Some(p) => PortMatch::Range(p, p),
                 None if matches!(host, HostMatch::ToSelf) => PortMatch::Any,
                 None => return Err(error("no port given and the scheme has no well-known port")),
             },
@@ -184,7 +182,7 @@ impl HostPattern {
             PortMatch::Range(lo, hi) => dest
                 .port
                 .or_else(|| well_known_port(&dest.scheme))
-                .is_some_and(|p| (*lo..*hi).contains(&p)),
+                .is_some_and(|p| (*lo..=*hi).contains(&p)),
         };
         scheme_ok && port_ok && host.allows(&dest.host)
     }
@@ -244,16 +242,38 @@ fn parse_host(host: &str) -> Result<HostMatch, String> {
     ))
 }
 
+/// The host and optional port of a pattern: `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn pattern_host_port(text: &str) -> Option<(&str, Option<&str>)> {
+    if text.starts_with('[') {
+        let end = text.find(']')?;
+        let (host, after) = text.split_at(end + 1);
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, Some(port))),
+            None => after.is_empty().then_some((host, None)),
+        };
+    }
+    Some(match text.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (text, None),
+    })
+}
+
 fn parse_port(port: &str) -> Result<PortMatch, String> {
     let number = |p: &str| {
         p.parse::<u16>()
             .map_err(|_| format!("port {p:?} is not a number"))
     };
     match port.split_once("..") {
-        Some((lo, hi)) => Ok(PortMatch::Range(number(lo)?, number(hi)?)),
+        Some((lo, hi)) => {
+            let (lo, hi) = (number(lo)?, number(hi)?);
+            if hi <= lo {
+                return Err(format!("the port range {port:?} is empty"));
+            }
+            Ok(PortMatch::Range(lo, hi - 1))
+        }
         None => {
             let p = number(port)?;
-            Ok(PortMatch::Range(p, p.saturating_add(1)))
+            Ok(PortMatch::Range(p, p))
         }
     }
 }
@@ -344,6 +364,24 @@ mod tests {
         assert!(!allows(&["http://10.0.0.0/8:80"], "http://11.2.3.4"));
         assert!(allows(&["https://[::1]:8443"], "https://[::1]:8443"));
         assert!(allows(&["insecure:allow-all"], "ftp://x:21"));
+    }
+
+    #[test]
+    fn ipv6_without_port_and_the_last_port() {
+        assert!(allows(&["https://[::1]"], "https://[::1]/x"));
+        assert!(!allows(&["https://[::1]"], "https://[::1]:8443"));
+        assert!(allows(
+            &["http://[2001:db8::1]:*"],
+            "http://[2001:db8::1]:9"
+        ));
+        assert!(allows(&["http://x.test:65535"], "http://x.test:65535"));
+        assert!(allows(
+            &["http://x.test:65000..65535"],
+            "http://x.test:65534"
+        ));
+        assert!(!allows(&["http://x.test:65534"], "http://x.test:65535"));
+        assert!(AllowedHosts::parse(&["http://x.test:10..10"]).is_err());
+        assert!(AllowedHosts::parse(&["http://[::1"]).is_err());
     }
 
     #[test]

@@ -171,7 +171,18 @@ impl GuestFailure {
 #[derive(Debug, Clone)]
 pub struct ExecutionLimits {
     pub request_timeout: Duration,
+    /// Client requests running at once (`--max-instances`).
     pub max_instances: u32,
+    /// Event deliveries running at once (`--max-event-instances`).
+    pub max_event_instances: u32,
+}
+
+/// The instance permits a top-level invocation draws from: client requests and event
+/// deliveries have a budget each, so a flood of one never starves the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Http,
+    Events,
 }
 
 /// Whom one invocation works for.
@@ -196,7 +207,8 @@ pub struct Executor {
     engine: Engine,
     components: HashMap<String, Arc<Component>>,
     limits: ExecutionLimits,
-    permits: tokio::sync::Semaphore,
+    http_permits: tokio::sync::Semaphore,
+    event_permits: tokio::sync::Semaphore,
     access_log: AccessLog,
     metrics: Arc<Metrics>,
     tracer: Tracer,
@@ -212,12 +224,13 @@ impl Executor {
         metrics: Arc<Metrics>,
         tracer: Tracer,
     ) -> Arc<Self> {
-        let permits = tokio::sync::Semaphore::new(limits.max_instances.max(1) as usize);
+        let permits = |n: u32| tokio::sync::Semaphore::new(n.max(1) as usize);
         Arc::new(Self {
             engine,
             components,
+            http_permits: permits(limits.max_instances),
+            event_permits: permits(limits.max_event_instances),
             limits,
-            permits,
             access_log,
             metrics,
             tracer,
@@ -251,11 +264,15 @@ impl Executor {
             .ok_or_else(|| GuestFailure::UnknownComponent(id.to_string()))
     }
 
-    /// Waits for an instance permit (queueing when `--max-instances` are busy); chained and
-    /// self requests run under their caller's admission instead.
-    pub async fn admit(&self) -> Admission<'_> {
+    /// Waits for an instance permit of `budget` (queueing when all of them are busy);
+    /// chained and self requests run under their caller's admission instead.
+    pub async fn admit(&self, budget: Budget) -> Admission<'_> {
+        let permits = match budget {
+            Budget::Http => &self.http_permits,
+            Budget::Events => &self.event_permits,
+        };
         let queued = self.metrics.queued();
-        let permit = self.permits.acquire().await.ok();
+        let permit = permits.acquire().await.ok();
         drop(queued);
         Admission {
             _permit: permit,

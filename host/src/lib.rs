@@ -16,4 +16,4 @@ pub mod state_dir;
 pub mod testing;
 pub mod triggers;
 
-pub use app::{App, AppOptions, RunningApp};
+pub use app::{App, AppOptions, RunningApp, DEFAULT_MAX_EVENT_INSTANCES};

@@ -11,7 +11,8 @@ use wasmart_host::engine::EngineOptions;
 use wasmart_host::manifest::Manifest;
 use wasmart_host::observability::access_log::LogFormat;
 use wasmart_host::observability::otlp::OtlpConfig;
-use wasmart_host::{App, AppOptions};
+use wasmart_host::triggers::http::limits::HttpLimits;
+use wasmart_host::{App, AppOptions, DEFAULT_MAX_EVENT_INSTANCES};
 
 /// Runs Spin applications on wasmtime.
 #[derive(Parser)]
@@ -26,7 +27,7 @@ enum Command {
     /// Run each component's build command (like `spin build`).
     Build(BuildArgs),
     /// Serve the application (like `spin up`).
-    Up(UpArgs),
+    Up(Box<UpArgs>),
 }
 
 #[derive(Args)]
@@ -72,18 +73,85 @@ struct UpArgs {
     /// Application variable, name=value (repeatable); also SPIN_VARIABLE_<NAME>.
     #[arg(long = "variable", value_parser = parse_pair)]
     variables: Vec<(String, String)>,
-    /// Instances that may run at once; more requests wait in a queue.
+    /// Instances that may serve client requests at once; more requests wait in a queue.
     #[arg(long, default_value_t = 256)]
     max_instances: u32,
+    /// Instances that may handle Redis events at once (a budget apart from requests').
+    #[arg(long, default_value_t = DEFAULT_MAX_EVENT_INSTANCES)]
+    max_event_instances: u32,
     /// Memory cap per instance, in MiB.
     #[arg(long, default_value_t = 128)]
     instance_memory_mb: u64,
     /// Deadline of one request or event, in seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    #[command(flatten)]
+    http: HttpLimitArgs,
     /// Do not echo component output to the console (it is still written to the logs).
     #[arg(long)]
     quiet: bool,
+}
+
+/// What the HTTP server allows one client (see docs/security.md).
+#[derive(Args)]
+struct HttpLimitArgs {
+    /// Seconds a client has to send a request head (also closes idle keep-alive connections).
+    #[arg(long, default_value_t = defaults().header_read_timeout.as_secs())]
+    header_read_timeout_secs: u64,
+    /// Header fields allowed in one request.
+    #[arg(long, default_value_t = defaults().max_headers)]
+    max_headers: usize,
+    /// Bytes allowed in one request head.
+    #[arg(long, default_value_t = defaults().max_header_bytes)]
+    max_header_bytes: usize,
+    /// Longest pause, in seconds, between two pieces of a request body.
+    #[arg(long, default_value_t = defaults().body_idle_timeout.as_secs())]
+    body_idle_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body.
+    #[arg(long, default_value_t = defaults().body_timeout.as_secs())]
+    body_timeout_secs: u64,
+    /// Request body bytes allowed (413 beyond).
+    #[arg(long, default_value_t = defaults().max_body_bytes)]
+    max_body_bytes: u64,
+    /// A component's own request body limit, ID=BYTES (repeatable).
+    #[arg(long, value_parser = parse_pair)]
+    component_max_body_bytes: Vec<(String, String)>,
+    /// Connections open at once; more wait in the listen backlog.
+    #[arg(long, default_value_t = defaults().max_connections)]
+    max_connections: usize,
+    /// Connections open at once from one client address (IPv6: per /64); more are closed.
+    #[arg(long, default_value_t = defaults().max_connections_per_client)]
+    max_connections_per_client: usize,
+}
+
+fn defaults() -> HttpLimits {
+    HttpLimits::default()
+}
+
+impl HttpLimitArgs {
+    fn limits(self) -> anyhow::Result<HttpLimits> {
+        let component_max_body_bytes = self
+            .component_max_body_bytes
+            .into_iter()
+            .map(|(id, bytes)| {
+                let bytes = bytes.parse().with_context(|| {
+                    format!("--component-max-body-bytes {id}={bytes}: not a number of bytes")
+                })?;
+                Ok((id, bytes))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(HttpLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_headers: self.max_headers,
+            max_header_bytes: self.max_header_bytes,
+            body_idle_timeout: Duration::from_secs(self.body_idle_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            component_max_body_bytes,
+            max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
+        })
+    }
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -123,7 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let manifest = Manifest::load(&args.manifest)?;
             wasmart_host::build::build_components(&manifest, &args.component_ids)
         }
-        Command::Up(args) => up(args).await,
+        Command::Up(args) => up(*args).await,
     }
 }
 
@@ -150,6 +218,8 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             ..EngineOptions::default()
         },
         request_timeout: Duration::from_secs(args.request_timeout_secs),
+        max_event_instances: args.max_event_instances,
+        http_limits: args.http.limits()?,
         console_logs: !args.quiet,
         log_format: args.log_format,
         otlp,

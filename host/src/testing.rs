@@ -35,6 +35,8 @@ pub struct TestOptions {
     pub instance_memory_mb: Option<u64>,
     /// Serve metrics on a free loopback port (like `--metrics-listen 127.0.0.1:0`).
     pub metrics: bool,
+    /// What the HTTP server allows a client (default: as `up`).
+    pub http_limits: Option<crate::triggers::http::limits::HttpLimits>,
     /// Export spans (what `up` reads from `OTEL_EXPORTER_OTLP_*`; tests must not share the
     /// process environment).
     pub otlp: Option<OtlpConfig>,
@@ -160,6 +162,8 @@ impl TestApp {
                 cache_dir: defaults.cache_dir,
             },
             request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
+            max_event_instances: crate::DEFAULT_MAX_EVENT_INSTANCES,
+            http_limits: options.http_limits.unwrap_or_default(),
             console_logs: false,
             log_format: Default::default(),
             otlp: options.otlp,

@@ -13,7 +13,7 @@ use crate::support::{checkout_body, eventually, Shop, User};
 const TERMINAL: &[&str] = &["paid", "payment_failed", "cancelled", "fulfilled"];
 
 /// Creates a product with `stock` through catalog's admin route and returns its id.
-async fn create_product(shop: &Shop, stock: i64) -> String {
+pub(crate) async fn create_product(shop: &Shop, stock: i64) -> String {
     let admin = User::admin();
     let sku = format!("TEST-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]).to_uppercase();
     let created = shop
@@ -61,7 +61,7 @@ async fn stock_of(shop: &Shop, product_id: &str) -> i64 {
     product.json()["stock"].as_i64().unwrap()
 }
 
-async fn add_to_cart(shop: &Shop, user: &User, product_id: &str, quantity: u32) {
+pub(crate) async fn add_to_cart(shop: &Shop, user: &User, product_id: &str, quantity: u32) {
     let put = shop
         .call(
             "cart",
@@ -75,7 +75,7 @@ async fn add_to_cart(shop: &Shop, user: &User, product_id: &str, quantity: u32) 
 }
 
 /// Checks out `user`'s cart with `card_token`; returns the order id.
-async fn checkout(shop: &Shop, user: &User, card_token: &str, key: &str) -> String {
+pub(crate) async fn checkout(shop: &Shop, user: &User, card_token: &str, key: &str) -> String {
     let response = shop
         .call_with_headers(
             "orders",
@@ -119,7 +119,7 @@ async fn order_status(shop: &Shop, user: &User, order_id: &str) -> String {
 }
 
 /// Waits until the order is in one of `states`; panics with the last status otherwise.
-async fn wait_for_status(
+pub(crate) async fn wait_for_status(
     shop: &Shop,
     user: &User,
     order_id: &str,

@@ -12,6 +12,7 @@ mod checkout;
 mod cloud;
 mod events;
 mod gateway;
+mod hostile;
 mod internal_routes;
 mod isolation;
 mod notifications;

@@ -5,6 +5,7 @@ use serde_json::Value;
 use wasmart_host::observability::otlp::OtlpConfig;
 pub use wasmart_host::testing::TestResponse;
 use wasmart_host::testing::{RedisServer, TestApp, TestOptions};
+use wasmart_host::triggers::http::limits::HttpLimits;
 
 use crate::{built_components, workspace_root};
 
@@ -49,6 +50,8 @@ pub struct ShopOptions {
     pub variables: Vec<(String, String)>,
     /// Export spans over OTLP.
     pub otlp: Option<OtlpConfig>,
+    /// What the HTTP server allows a client (default: as `up`).
+    pub http_limits: Option<HttpLimits>,
 }
 
 impl Shop {
@@ -88,6 +91,7 @@ impl Shop {
                 max_instances: Some(64),
                 metrics: true,
                 otlp: options.otlp,
+                http_limits: options.http_limits,
                 ..Default::default()
             },
         )

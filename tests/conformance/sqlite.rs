@@ -190,3 +190,35 @@ async fn rows_persist_across_restarts() {
         vec![vec![json!("durable")]]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_and_vacuum_into_another_file_fail_as_io_errors() {
+    let dir = new_dir();
+    let other = dir.path().join("other-sqlite.db");
+    let copy = dir.path().join("copy.db");
+    let app = start_sqlite_in(dir).await;
+    sql_ok(&app, "db/v3/other", "CREATE TABLE secrets (x TEXT)").await;
+    let leak = |sql: String| -> &'static str { Box::leak(sql.into_boxed_str()) };
+    let statements = [
+        leak(format!("ATTACH DATABASE '{}' AS o", other.display())),
+        leak(format!("ATTACH 'file:{}?mode=ro' AS o", other.display())),
+        leak(format!("VACUUM INTO '{}'", copy.display())),
+    ];
+    for route in ["db/v2/default", "db/v3/default"] {
+        for statement in statements {
+            let response = sql(&app, route, statement).await;
+            assert_eq!(
+                response.status,
+                400,
+                "{route} {statement}: {}",
+                response.text()
+            );
+            let error = error_of(&response);
+            assert!(error.starts_with("io:"), "{route} {statement}: {error}");
+            assert!(error.contains("authoriz"), "{route} {statement}: {error}");
+        }
+    }
+    assert!(!copy.exists(), "VACUUM INTO wrote {}", copy.display());
+    // A plain VACUUM of the component's own database still works.
+    sql_ok(&app, "db/v3/default", "VACUUM").await;
+}

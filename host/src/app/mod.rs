@@ -25,11 +25,12 @@ use crate::redis_server::PrivateRedis;
 use crate::runtime_config::RuntimeConfig;
 use crate::state_dir::StateDir;
 use crate::triggers::http::dispatch::HttpTrigger;
+use crate::triggers::http::limits::HttpLimits;
 use crate::triggers::http::router::Router;
 use crate::triggers::redis::delivery::RedisDelivery;
 use crate::triggers::redis::RedisSubscription;
 use components::{ComponentLoader, StoreRegistry};
-pub use options::AppOptions;
+pub use options::{AppOptions, DEFAULT_MAX_EVENT_INSTANCES};
 pub use running::RunningApp;
 
 /// A loaded application: components compiled and linked, stores opened, not yet serving.
@@ -57,6 +58,7 @@ impl App {
     pub async fn load(options: &AppOptions) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&options.manifest)?;
         let selected = select_components(&manifest, &options.component_ids)?;
+        let http_limits = http_limits(&manifest, &options.http_limits)?;
         let state = StateDir::create(
             options
                 .state_dir
@@ -71,7 +73,11 @@ impl App {
         let variables = ResolvedVariables::resolve(&manifest.variables, &options.variables, |k| {
             std::env::var(k).ok()
         })?;
-        let engine = engine::build(&options.engine)?;
+        // The pool holds both budgets of top-level instances (see `executor::Budget`).
+        let engine = engine::build(&engine::EngineOptions {
+            max_instances: options.engine.max_instances + options.max_event_instances,
+            ..options.engine.clone()
+        })?;
         let ticker = EpochTicker::start(&engine);
         let trace_counters = Arc::new(TraceCounters::default());
         let mut metrics = Metrics::new(options.metrics_listen.is_some());
@@ -106,13 +112,14 @@ impl App {
         let limits = ExecutionLimits {
             request_timeout: options.request_timeout,
             max_instances: options.engine.max_instances,
+            max_event_instances: options.max_event_instances,
         };
         let (tracer, export) = start_tracing(options, &manifest, trace_counters)?;
         let executor = Executor::new(engine, components, limits, access_log, metrics, tracer);
         Ok(Self {
             manifest,
             state,
-            http: HttpTrigger::new(executor.clone(), router),
+            http: HttpTrigger::new(executor.clone(), router, http_limits),
             executor,
             redis_subscriptions,
             redis_addresses,
@@ -184,6 +191,28 @@ impl App {
             _ticker: self._ticker,
         })
     }
+}
+
+/// `limits` with each component's `tool.wasmart.max_body_bytes` where no
+/// `--component-max-body-bytes` names it (the flag wins); a flag naming no component is an error.
+fn http_limits(manifest: &Manifest, limits: &HttpLimits) -> anyhow::Result<HttpLimits> {
+    if let Some(id) = limits
+        .component_max_body_bytes
+        .keys()
+        .find(|id| !manifest.components.contains_key(*id))
+    {
+        bail!("--component-max-body-bytes {id}=...: the manifest has no component {id:?}");
+    }
+    let mut limits = limits.clone();
+    for (id, component) in &manifest.components {
+        if let Some(bytes) = component.max_body_bytes {
+            limits
+                .component_max_body_bytes
+                .entry(id.clone())
+                .or_insert(bytes);
+        }
+    }
+    Ok(limits)
 }
 
 /// Serves `GET /metrics` on `address` until `shutdown`; returns the bound address.

@@ -7,6 +7,10 @@ use std::time::Duration;
 use crate::engine::EngineOptions;
 use crate::observability::access_log::LogFormat;
 use crate::observability::otlp::OtlpConfig;
+use crate::triggers::http::limits::HttpLimits;
+
+/// Event deliveries that may run at once by default.
+pub const DEFAULT_MAX_EVENT_INSTANCES: u32 = 64;
 
 /// How to run an application: the `up` command's flags.
 #[derive(Debug, Clone)]
@@ -26,6 +30,11 @@ pub struct AppOptions {
     pub metrics_listen: Option<SocketAddr>,
     pub engine: EngineOptions,
     pub request_timeout: Duration,
+    /// `--max-event-instances`: event deliveries running at once (client requests have
+    /// `engine.max_instances`).
+    pub max_event_instances: u32,
+    /// What the HTTP server allows one client (timeouts, body and connection limits).
+    pub http_limits: HttpLimits,
     /// Echo component output to the console, prefixed with the component id, and every
     /// request and event delivery in `log_format`.
     pub console_logs: bool,
@@ -49,6 +58,8 @@ impl AppOptions {
             metrics_listen: None,
             engine: EngineOptions::default(),
             request_timeout: Duration::from_secs(30),
+            max_event_instances: DEFAULT_MAX_EVENT_INSTANCES,
+            http_limits: HttpLimits::default(),
             console_logs: true,
             log_format: LogFormat::Text,
             otlp: None,

@@ -2,7 +2,9 @@
 //! may open only if its manifest grants the label in `sqlite_databases`.
 //!
 //! [`SqliteDatabase`] is created once per label at start-up and keeps a small pool of
-//! connections; `connection.open` checks one out for the rest of the request.
+//! connections; `connection.open` checks one out for the rest of the request. A connection
+//! reaches only its own file: `ATTACH` and `VACUUM INTO` another file are refused by an
+//! authorizer, and the guest sees the refusal as an `io` error, as any failed statement.
 //!
 //! Every statement is measured ([`HostCall`]): `wasmart_sqlite_*` metrics by component,
 //! label and operation (the statement's first keyword), and a CLIENT span with the
@@ -107,6 +109,7 @@ impl SqliteDatabase {
     fn connect(&self) -> Result<rusqlite::Connection, SqliteError> {
         let connection = rusqlite::Connection::open(&self.path)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.authorizer(Some(own_file_only));
         Ok(connection)
     }
 
@@ -128,6 +131,16 @@ impl SqliteDatabase {
             label,
             stats,
         })
+    }
+}
+
+/// Refuses attaching any file (`ATTACH`, and `VACUUM INTO`, which attaches its target); a
+/// plain `VACUUM` attaches an unnamed temporary database, which is allowed.
+fn own_file_only(context: rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization {
+    use rusqlite::hooks::{AuthAction, Authorization};
+    match context.action {
+        AuthAction::Attach { filename } if !filename.is_empty() => Authorization::Deny,
+        _ => Authorization::Allow,
     }
 }
 

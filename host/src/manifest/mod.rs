@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use raw::{
     RawCommand, RawComponent, RawFiles, RawHttpTrigger, RawManifest, RawRedisTrigger, RawRoute,
-    RawSource,
+    RawSource, RawWasmartTool,
 };
 pub use template::Template;
 
@@ -92,6 +92,8 @@ pub struct ComponentDecl {
     pub sqlite_databases: Vec<String>,
     pub variables: BTreeMap<String, Template>,
     pub build: Option<BuildDecl>,
+    /// `tool.wasmart.max_body_bytes`: the component's request body limit, if set.
+    pub max_body_bytes: Option<u64>,
 }
 
 /// Files a component sees in its filesystem.
@@ -389,6 +391,7 @@ impl Validator<'_> {
         }
         let source = self.source(&key, &raw.source)?;
         self.supported(&key, &raw)?;
+        let wasmart = self.wasmart_tool(&key, &raw.tool)?;
         let files = raw
             .files
             .into_iter()
@@ -442,7 +445,23 @@ impl Validator<'_> {
             sqlite_databases: raw.sqlite_databases,
             variables: component_variables,
             build,
+            max_body_bytes: wasmart.max_body_bytes,
         })
+    }
+
+    /// `[<key>.tool.wasmart]`, this host's own settings (Spin ignores every `tool` table).
+    fn wasmart_tool(
+        &self,
+        key: &str,
+        tools: &BTreeMap<String, toml::Table>,
+    ) -> Result<RawWasmartTool, ManifestError> {
+        let Some(table) = tools.get("wasmart") else {
+            return Ok(RawWasmartTool::default());
+        };
+        table
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| self.invalid(format!("{key}.tool.wasmart"), e.message()))
     }
 }
 

@@ -147,8 +147,19 @@ pub struct RawComponent {
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
     pub build: Option<RawBuild>,
-    #[serde(default, rename = "tool")]
-    _tool: Option<IgnoredAny>,
+    /// `[component.<id>.tool.<name>]`: settings of tools, which Spin ignores; this host reads
+    /// `tool.wasmart` (see [`RawWasmartTool`]).
+    #[serde(default)]
+    pub tool: BTreeMap<String, toml::Table>,
+}
+
+/// `[component.<id>.tool.wasmart]`: this host's own settings of a component.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWasmartTool {
+    /// The component's request body limit (as `--component-max-body-bytes`).
+    #[serde(default)]
+    pub max_body_bytes: Option<u64>,
 }
 
 /// `source = "x.wasm"` or `source = { url = .., digest = .. }`.

@@ -102,3 +102,19 @@ fn redis_triggers_need_an_address() {
     let m = parse(&with_address).unwrap();
     assert_eq!(m.redis_triggers.len(), 1);
 }
+
+#[test]
+fn reads_its_own_tool_table_and_ignores_others() {
+    let with_tools = format!(
+        "{MINIMAL}[component.inner.tool.wasmart]\nmax_body_bytes = 4096\n[component.inner.tool.spin-test]\nsource = \"t.wasm\"\n"
+    );
+    let m = parse(&with_tools).unwrap();
+    assert_eq!(m.components["inner"].max_body_bytes, Some(4096));
+    assert_eq!(m.components["api"].max_body_bytes, None);
+
+    let typo = error_of(&with_tools.replace("max_body_bytes =", "max_body_byte ="));
+    assert!(
+        typo.contains("component.inner.tool.wasmart") && typo.contains("max_body_byte"),
+        "{typo}"
+    );
+}

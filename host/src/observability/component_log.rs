@@ -4,6 +4,9 @@
 //! Every line is prefixed with the [`Correlation`] of the invocation that wrote it — the
 //! request id and trace id of a request, the event id and trace id of a delivery — so that
 //! a line of the access log leads to the component's lines about it.
+//!
+//! A line is kept up to [`MAX_LINE_BYTES`]; the rest of a longer one is dropped (and the line
+//! marked), so a guest writing without newlines cannot grow the host's buffer.
 
 use std::fs::File;
 use std::io::Write;
@@ -14,6 +17,12 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+/// The longest line kept, in bytes.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// What ends a line cut at [`MAX_LINE_BYTES`].
+const TRUNCATED: &str = " [line truncated]";
 
 /// Which invocation a line belongs to, as the prefix of its lines: `[req=<id> trace=<id>] `
 /// for a request, `[event=<id> trace=<id>] ` for an event delivery (ids unknown are left
@@ -98,12 +107,37 @@ impl ComponentLog {
                 text = text.replace(secret.as_str(), "****");
             }
         }
+        if text.len() > MAX_LINE_BYTES {
+            self.truncate(&mut text);
+        }
         let prefix = correlation.prefix();
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let _ = writeln!(file, "{prefix}{text}");
         if self.console {
             println!("[{}] {prefix}{text}", self.id);
         }
+    }
+}
+
+impl ComponentLog {
+    /// Cuts `text` (already masked) to [`MAX_LINE_BYTES`], without ending on the start of a
+    /// secret the cut split, and marks it.
+    fn truncate(&self, text: &mut String) {
+        let mut end = MAX_LINE_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        for secret in self.secrets.iter() {
+            let split = (1..secret.len())
+                .rev()
+                .filter(|k| secret.is_char_boundary(*k))
+                .find(|k| text.ends_with(&secret[..*k]));
+            if let Some(k) = split {
+                text.truncate(text.len() - k);
+            }
+        }
+        text.push_str(TRUNCATED);
     }
 }
 
@@ -125,6 +159,7 @@ impl StdoutStream for ComponentOutput {
             log: self.log.clone(),
             correlation: self.correlation.clone(),
             pending: Vec::new(),
+            discarding: false,
         })
     }
 }
@@ -134,14 +169,26 @@ struct LineWriter {
     log: Arc<ComponentLog>,
     correlation: Correlation,
     pending: Vec<u8>,
+    /// Set after an overlong line was written cut: its rest is dropped up to its newline.
+    discarding: bool,
 }
 
 impl LineWriter {
     fn write_complete_lines(&mut self) {
         while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.pending.drain(..=end).collect();
+            if std::mem::take(&mut self.discarding) {
+                continue;
+            }
             self.log
                 .write_line(&self.correlation, line.strip_suffix(b"\n").unwrap_or(&line));
+        }
+        if self.discarding {
+            self.pending.clear();
+        } else if self.pending.len() > MAX_LINE_BYTES {
+            let line = std::mem::take(&mut self.pending);
+            self.log.write_line(&self.correlation, &line);
+            self.discarding = true;
         }
     }
 }
@@ -194,6 +241,30 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "pass=****\npartial\n"
         );
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_cut_and_not_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let log =
+            ComponentLog::open("c", &path, false, Arc::from(vec!["hunter2".to_string()])).unwrap();
+        let mut out = Pin::from(log.stream(&Correlation::default()).async_stream());
+        let mut chunk = vec![b'x'; 4096 - 3];
+        chunk.extend_from_slice(b"hun");
+        for _ in 0..1000 {
+            out.write_all(&chunk).await.unwrap();
+        }
+        out.write_all(b"ter2 end\nnext\n").await.unwrap();
+        drop(out);
+        let written = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", &written[..200]);
+        assert!(lines[0].len() <= MAX_LINE_BYTES + TRUNCATED.len());
+        assert!(lines[0].ends_with(TRUNCATED));
+        let kept = lines[0].strip_suffix(TRUNCATED).unwrap();
+        assert!(kept.ends_with('x'), "a cut secret's start is not kept");
+        assert_eq!(lines[1], "next");
     }
 
     #[tokio::test]

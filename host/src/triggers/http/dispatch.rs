@@ -13,11 +13,14 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use wasmtime_wasi_http::{Error, WasiBody};
 
+use super::body::{self, BodyError, BodyLimits};
 use super::handler;
 use super::headers;
+use super::limits::HttpLimits;
+use super::problem::problem;
 use super::router::{RouteMatch, Router};
 use crate::capabilities::outbound_http::InProcessRequests;
-use crate::executor::{Executor, GuestFailure, Invocation};
+use crate::executor::{Budget, Executor, GuestFailure, Invocation};
 use crate::observability::access_log::{self, AccessRecord};
 use crate::observability::component_log::Correlation;
 use crate::observability::spans::{self, ServedRoute};
@@ -40,6 +43,24 @@ pub fn host_response(status: StatusCode, text: &str) -> http::Response<WasiBody>
     response
 }
 
+/// What the host answers for a request body it did not take; the connection is closed.
+fn body_refusal(error: &BodyError) -> http::Response<WasiBody> {
+    let (status, slug, title) = match error {
+        BodyError::TooLarge(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+        ),
+        BodyError::Stalled(_) | BodyError::TooSlow(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "Request body too slow",
+        ),
+        BodyError::Read(_) => (StatusCode::BAD_REQUEST, "bad-body", "Unreadable body"),
+    };
+    problem(status, slug, title, &error.to_string(), true)
+}
+
 /// What the host answers for a failed invocation.
 fn failed() -> http::Response<WasiBody> {
     host_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
@@ -49,6 +70,7 @@ fn failed() -> http::Response<WasiBody> {
 pub struct HttpTrigger {
     executor: Arc<Executor>,
     router: Router,
+    limits: HttpLimits,
     listen_addr: OnceLock<SocketAddr>,
 }
 
@@ -70,13 +92,20 @@ impl Served<'_> {
 }
 
 impl HttpTrigger {
-    /// The trigger of the application run by `executor`, with public routes `router`.
-    pub fn new(executor: Arc<Executor>, router: Router) -> Arc<Self> {
+    /// The trigger of the application run by `executor`, with public routes `router`,
+    /// serving clients within `limits`.
+    pub fn new(executor: Arc<Executor>, router: Router, limits: HttpLimits) -> Arc<Self> {
         Arc::new(Self {
             executor,
             router,
+            limits,
             listen_addr: OnceLock::new(),
         })
+    }
+
+    /// What the server allows one client.
+    pub fn limits(&self) -> &HttpLimits {
+        &self.limits
     }
 
     /// The application's public routes.
@@ -107,35 +136,38 @@ impl HttpTrigger {
         }
     }
 
-    /// Serves a request that arrived from a client: routes it, runs the component and
-    /// records the access-log line.
+    /// Serves a request that arrived from a client: checks its head, routes it, reads its
+    /// body (before taking an instance permit), runs the component and records the
+    /// access-log line.
     pub async fn serve<B>(
         self: &Arc<Self>,
-        mut request: http::Request<B>,
+        request: http::Request<B>,
         client: SocketAddr,
     ) -> http::Response<WasiBody>
     where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: std::fmt::Display,
     {
         let started = Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_string();
-        let request_id = headers::request_id(request.headers_mut());
+        let (mut parts, body) = request.into_parts();
+        let method = parts.method.clone();
+        let path = parts.uri.path().to_string();
+        let request_id = headers::request_id(&mut parts.headers);
         let tracer = self.executor.tracer();
-        let (span, trace) = spans::server_span(tracer, request.headers_mut(), true);
+        let (span, trace) = spans::server_span(tracer, &mut parts.headers, true);
         let trace_id = trace.map(|t| t.trace_id_hex());
         let route = (path != HEALTH_PATH)
             .then(|| self.router.route(&path))
             .flatten();
-        let response = match &route {
-            None if path == HEALTH_PATH => host_response(StatusCode::OK, "OK"),
-            None => host_response(StatusCode::NOT_FOUND, "Not Found"),
-            Some(route) => {
-                let _admission = self.executor.admit().await;
+        let response = match (self.refuse_head(&mut parts, route.as_ref()), &route) {
+            (Some(refusal), _) => refusal,
+            (None, None) if path == HEALTH_PATH => host_response(StatusCode::OK, "OK"),
+            (None, None) => host_response(StatusCode::NOT_FOUND, "Not Found"),
+            (None, Some(route)) => {
                 let correlation = Correlation::request(Some(&request_id), trace_id.as_deref());
                 let invocation = self.invocation(correlation, span.context());
-                self.run_matched(request, route, client, invocation).await
+                self.serve_matched(parts, body, route, client, invocation)
+                    .await
             }
         };
         let served = Served {
@@ -154,6 +186,63 @@ impl HttpTrigger {
         end_span(span, &served, Some((client, &request_id)));
         self.record(&served, started.elapsed(), &request_id, trace_id.as_deref());
         response
+    }
+
+    /// The host's checks of a client's request head: its `Host` (see
+    /// [`headers::settle_host`]) and the body size it declares. Returns the refusal, if any.
+    fn refuse_head(
+        &self,
+        parts: &mut http::request::Parts,
+        route: Option<&RouteMatch>,
+    ) -> Option<http::Response<WasiBody>> {
+        if let Err(error) = headers::settle_host(parts, &self.default_host()) {
+            let detail = error.to_string();
+            let title = "Bad Host header";
+            return Some(problem(
+                StatusCode::BAD_REQUEST,
+                "bad-host",
+                title,
+                &detail,
+                true,
+            ));
+        }
+        let max_bytes = self.body_limits(route).max_bytes;
+        body::declared_too_large(&parts.headers, max_bytes)
+            .then(|| body_refusal(&BodyError::TooLarge(max_bytes)))
+    }
+
+    /// How the body of a request to `route` may arrive.
+    fn body_limits(&self, route: Option<&RouteMatch>) -> BodyLimits {
+        BodyLimits {
+            max_bytes: self
+                .limits
+                .max_body_bytes_for(route.map(|r| r.component.as_str())),
+            idle_timeout: self.limits.body_idle_timeout,
+            total_timeout: self.limits.body_timeout,
+        }
+    }
+
+    /// Reads the body of a client's request to `route`, then waits for an instance permit
+    /// and runs the component.
+    async fn serve_matched<B>(
+        self: &Arc<Self>,
+        parts: http::request::Parts,
+        body: B,
+        route: &RouteMatch,
+        client: SocketAddr,
+        invocation: Invocation,
+    ) -> http::Response<WasiBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let body = match body::read(body, self.body_limits(Some(route))).await {
+            Ok(body) => body,
+            Err(error) => return body_refusal(&error),
+        };
+        let _admission = self.executor.admit(Budget::Http).await;
+        let request = http::Request::from_parts(parts, body);
+        self.run_matched(request, route, client, invocation).await
     }
 
     /// The access-log line of a client's request.

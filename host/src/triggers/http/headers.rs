@@ -1,5 +1,5 @@
-//! The `spin-*` request headers a component receives, computed from the route match, and
-//! the request id every hop shares.
+//! The `spin-*` request headers a component receives, computed from the route match, the
+//! `Host` a client's request is served under, and the request id every hop shares.
 
 use std::net::SocketAddr;
 
@@ -9,8 +9,63 @@ use http::HeaderMap;
 use super::router::RouteMatch;
 use crate::capabilities::outbound_http::CHAINING_SUFFIX;
 
-/// Adds Spin's headers to `headers` for a request to `path_and_query` matched by `route`.
-/// A `Host` naming a chaining target and the hop-by-hop `Connection` are removed, as Spin does.
+/// A client's `Host` the host does not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum BadHost {
+    #[error("a request may carry one Host header, this one has {0}")]
+    Repeated(usize),
+    #[error("the Host header is not a valid host and port")]
+    Malformed,
+}
+
+/// Settles the `Host` of a client's request: a missing one, or one naming a chaining target
+/// (`<id>.spin.internal`, private to the application), becomes `listen_host`; a repeated or
+/// malformed one (not an ASCII host and optional port) is refused. An absolute-form target
+/// (`GET http://host/path`) is reduced to its path, its authority becoming the `Host`.
+pub fn settle_host(parts: &mut http::request::Parts, listen_host: &str) -> Result<(), BadHost> {
+    if let Some(authority) = parts.uri.authority().cloned() {
+        let value = HeaderValue::try_from(authority.as_str()).map_err(|_| BadHost::Malformed)?;
+        parts.headers.insert(HOST, value);
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        parts.uri = path.parse().map_err(|_| BadHost::Malformed)?;
+    }
+    let sent: Vec<&HeaderValue> = parts.headers.get_all(HOST).iter().collect();
+    let host = match sent.as_slice() {
+        [] => None,
+        [one] => Some(valid_host(one)?),
+        many => return Err(BadHost::Repeated(many.len())),
+    };
+    if host.as_ref().is_none_or(is_chaining) {
+        let value = HeaderValue::try_from(listen_host).map_err(|_| BadHost::Malformed)?;
+        parts.headers.insert(HOST, value);
+    }
+    Ok(())
+}
+
+/// `value` as a host with an optional numeric port and no user info, or why not.
+fn valid_host(value: &HeaderValue) -> Result<http::uri::Authority, BadHost> {
+    let text = value.to_str().map_err(|_| BadHost::Malformed)?;
+    let port_ok = match text.rsplit_once(':') {
+        Some((_, port)) if !port.contains(']') => port.parse::<u16>().is_ok(),
+        _ => true,
+    };
+    match text.parse::<http::uri::Authority>() {
+        Ok(authority) if port_ok && !authority.host().is_empty() && !text.contains('@') => {
+            Ok(authority)
+        }
+        _ => Err(BadHost::Malformed),
+    }
+}
+
+/// Whether `authority` names a chaining target (case and a trailing dot aside).
+fn is_chaining(authority: &http::uri::Authority) -> bool {
+    let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
+    host.ends_with(CHAINING_SUFFIX) || host == CHAINING_SUFFIX.trim_start_matches('.')
+}
+
+/// Adds Spin's headers to `headers` for a request to `path_and_query` matched by `route`,
+/// after removing every `spin-*` header the sender set. A `Host` naming a chaining target and
+/// the hop-by-hop `Connection` are removed, as Spin does.
 pub fn apply(
     headers: &mut HeaderMap,
     path_and_query: &str,
@@ -19,6 +74,14 @@ pub fn apply(
     default_host: &str,
 ) {
     headers.remove(CONNECTION);
+    let sent: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in sent {
+        headers.remove(name);
+    }
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -107,6 +170,67 @@ mod tests {
         assert_eq!(get("spin-path-match-id"), "7");
         assert_eq!(get("spin-client-addr"), "127.0.0.1:5000");
         assert!(headers.get(CONNECTION).is_none());
+    }
+
+    #[test]
+    fn removes_spin_headers_the_sender_set() {
+        let mut headers = HeaderMap::new();
+        headers.insert("spin-client-addr", "6.6.6.6:1".parse().unwrap());
+        headers.insert("spin-path-match-admin", "yes".parse().unwrap());
+        headers.insert("spin-anything", "x".parse().unwrap());
+        apply(
+            &mut headers,
+            "/x",
+            &RouteMatch::synthetic("cart", "/x"),
+            "127.0.0.1:1".parse().unwrap(),
+            "localhost",
+        );
+        assert_eq!(headers.get("spin-client-addr").unwrap(), "127.0.0.1:1");
+        assert!(headers.get("spin-path-match-admin").is_none());
+        assert!(headers.get("spin-anything").is_none());
+    }
+
+    fn settled(uri: &str, hosts: &[&[u8]]) -> Result<http::request::Parts, BadHost> {
+        let mut builder = http::Request::builder().uri(uri);
+        for host in hosts {
+            builder = builder.header(HOST, HeaderValue::from_bytes(host).unwrap());
+        }
+        let (mut parts, ()) = builder.body(()).unwrap().into_parts();
+        settle_host(&mut parts, "127.0.0.1:3000").map(|()| parts)
+    }
+
+    #[test]
+    fn a_chaining_or_missing_host_becomes_the_listen_address() {
+        for hosts in [
+            &[b"cart.spin.internal".as_slice()][..],
+            &[b"Cart.SPIN.internal.:80"],
+            &[],
+        ] {
+            let parts = settled("/x", hosts).unwrap();
+            assert_eq!(parts.headers.get(HOST).unwrap(), "127.0.0.1:3000");
+        }
+        let parts = settled("http://orders.spin.internal/a?b", &[b"shop.test"]).unwrap();
+        assert_eq!(parts.headers.get(HOST).unwrap(), "127.0.0.1:3000");
+        assert_eq!(parts.uri, "/a?b");
+        let parts = settled("/x", &[b"shop.test:8080"]).unwrap();
+        assert_eq!(parts.headers.get(HOST).unwrap(), "shop.test:8080");
+    }
+
+    #[test]
+    fn a_malformed_or_repeated_host_is_refused() {
+        for host in [
+            "bücher.test".as_bytes(),
+            b"a b",
+            b"user@shop.test",
+            b"shop.test:port",
+            b"",
+        ] {
+            assert!(settled("/x", &[host]).is_err(), "{host:?}");
+        }
+        assert!(matches!(
+            settled("/x", &[b"a.test", b"b.test"]),
+            Err(BadHost::Repeated(2))
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::capabilities::outbound_http::InProcessRequests;
-use crate::executor::{Executor, GuestFailure, HostState, Invocation};
+use crate::executor::{Budget, Executor, GuestFailure, HostState, Invocation};
 use crate::observability::access_log::{self, EventRecord};
 use crate::observability::component_log::Correlation;
 use crate::observability::envelope::EventEnvelope;
@@ -45,7 +45,7 @@ impl RedisDelivery {
         let trace_id = envelope.trace_context().map(|c| c.trace_id_hex());
         let correlation = Correlation::event(envelope.id.as_deref(), trace_id.as_deref());
         let mut delivery = delivery_span(self.executor.tracer(), id, channel, &envelope);
-        let _admission = self.executor.admit().await;
+        let _admission = self.executor.admit(Budget::Events).await;
         let started = Instant::now();
         let invocation = Invocation {
             correlation: correlation.clone(),
