@@ -5,7 +5,7 @@
 //! `scripts/test` builds first.
 
 use crate::support::{Shop, ShopOptions, ADMIN_EMAIL, ADMIN_PASSWORD, SERVICES};
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// Runs the e2e test file `file` (below `frontend/`) against `shop`; returns its output.
 async fn run_e2e(shop: &Shop, file: &str) -> String {

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// Each package the stub managers know, with the programs it puts on PATH.
 const PACKAGES: &[(&str, &[&str])] = &[

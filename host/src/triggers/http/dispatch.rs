@@ -116,7 +116,7 @@ impl HttpTrigger {
     ) -> http::Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B::Error: Into<Error>,
     {
         let started = Instant::now();
         let method = request.method().clone();
@@ -188,7 +188,7 @@ impl HttpTrigger {
     ) -> http::Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B::Error: Into<Error>,
     {
         let default_host = self.default_host();
         let path_and_query = path_and_query(request.uri());
@@ -216,7 +216,7 @@ impl HttpTrigger {
     ) -> http::Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B::Error: Into<Error>,
     {
         let correlation = invocation.correlation.clone();
         match handler::run(&self.executor, id, request, invocation).await {
