@@ -8,11 +8,10 @@ use serde_json::{json, Value};
 
 use crate::support::{
     assert_dead_letters_admin_only, assert_field_error, assert_matches_schema, assert_problem,
-    assert_replay_contract, dead_letters, envelope, Shop, User,
+    assert_replay_contract, dead_letters, envelope, Shop, User, WAIT,
 };
 use wasmart_testing::eventually;
 
-const WAIT: Duration = Duration::from_secs(15);
 const EMAILS: &str = "fake-email-provider";
 
 async fn start() -> Shop {

@@ -9,11 +9,10 @@ use serde_json::{json, Value};
 
 use crate::support::{
     assert_dead_letters_admin_only, assert_field_error, assert_matches_schema, assert_problem,
-    assert_replay_contract, dead_letters, envelope, Shop, User,
+    assert_replay_contract, dead_letters, envelope, Shop, User, WAIT,
 };
 use wasmart_testing::eventually;
 
-const WAIT: Duration = Duration::from_secs(15);
 const LEDGER: &str = "fake-card-processor";
 
 async fn start() -> Shop {

@@ -11,6 +11,9 @@ use wasmart_testing::{RedisServer, TestApp, TestOptions};
 
 use wasmart_testing::{built_components, workspace_root};
 
+/// How long a test waits for an event to be handled.
+pub const WAIT: Duration = Duration::from_secs(15);
+
 /// The header services read the internal key from.
 pub const INTERNAL_KEY_HEADER: &str = "x-wasmart-internal-key";
 
