@@ -91,3 +91,15 @@ pub fn workspace_toml(relative: &str) -> toml::Table {
         .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
     toml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_root_holds_the_workspace_manifest() {
+        let manifest = workspace_toml("Cargo.toml");
+        let members = manifest["workspace"]["members"].as_array().unwrap();
+        assert!(members.iter().any(|m| m.as_str() == Some("testing")));
+    }
+}
