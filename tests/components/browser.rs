@@ -1,6 +1,6 @@
 //! The React app in a real browser against a whole shop: `frontend/e2e` (Vitest driving
 //! Debian's `/usr/bin/chromium` headless through `playwright-core`) pointed at a fresh shop
-//! served by the host harness. Each e2e test leaves a screenshot in
+//! served on the host through `wasmart_testing`. Each e2e test leaves a screenshot in
 //! `frontend/e2e-artifacts/`. Needs `frontend/node_modules` and `frontend/dist`, which
 //! `scripts/test` builds first.
 
