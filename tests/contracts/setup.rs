@@ -247,6 +247,22 @@ fn without_root_or_sudo_it_stops_with_the_command_for_each_platform() {
 }
 
 #[test]
+fn python3_for_the_code_checks_comes_from_each_platforms_package() {
+    let sandbox = Sandbox::new(1000)
+        .with_sudo(false)
+        .with_manager("apt-get", true);
+    let output = sandbox.require(&["python3"]);
+    assert!(!output.status.success());
+    assert_eq!(
+        text(&output.stderr),
+        "Missing: python3. Install with the line for your platform, then run this again:\n\
+         \x20 Debian/Ubuntu: sudo apt-get install -y python3\n\
+         \x20 Fedora:        sudo dnf install -y python3\n\
+         \x20 macOS:         brew install python\n"
+    );
+}
+
+#[test]
 fn with_nothing_missing_no_package_manager_runs_and_nothing_is_printed() {
     let sandbox = Sandbox::new(0)
         .with_tools(&[
