@@ -54,7 +54,7 @@ require_wasm_target() {
   fi
 }
 
-# ---- Tools from the platform's package manager: redis-server, chromium, prometheus,
+# ---- Tools from the platform's package manager: redis-server, chromium, prometheus, python3,
 # python-venv (`python3 -m venv` with pip). `require_tools TOOL...` installs the missing ones
 # when that needs no prompt (root, `sudo -n`, or Homebrew), announcing one line each;
 # otherwise it stops with the command to run on Debian/Ubuntu, Fedora and macOS.
@@ -67,6 +67,7 @@ require_python_venv() { require_tools python-venv; }
 has_tool() {
   case $1 in
     redis-server) command -v redis-server >/dev/null ;;
+    python3) command -v python3 >/dev/null ;;
     prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null ;;
     python-venv) command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null ;;
     chromium)
@@ -86,7 +87,8 @@ package_of() {
     dnf:redis-server | brew:redis-server) echo redis ;;
     apt-get:python-venv) echo python3-venv ;;
     dnf:python-venv) echo python3 ;;
-    brew:python-venv) echo python ;;
+    brew:python-venv | brew:python3) echo python ;;
+    *:python3) echo python3 ;;
     dnf:prometheus) echo golang-github-prometheus ;;
     *:prometheus | *:chromium) echo "$2" ;;
   esac
@@ -183,6 +185,23 @@ explain_install() {
     done
   } >&2
   exit 1
+}
+
+# The code checks CI and scripts/test share: formatting, clippy with the workspace lints
+# (host side and guest side), no cycles between modules of the host and service-kit, and no
+# function over its length limit (each check proves first that it can fail).
+check_code() {
+  step "cargo fmt --check"
+  cargo fmt --all --check
+  step "Module cycles and function lengths (scripts/checks)"
+  python3 scripts/checks/module_cycles.py --self-test
+  python3 scripts/checks/module_cycles.py
+  python3 scripts/checks/function_length.py --self-test
+  python3 scripts/checks/function_length.py
+  run_step "cargo clippy (host, testing, tests, bench)" \
+    cargo clippy --release -p wasmart-host -p wasmart-testing -p wasmart-tests -p wasmart-bench --all-targets -- -D warnings
+  run_step "cargo clippy (guest components and fixtures)" \
+    cargo clippy --release --target wasm32-wasip2 $(component_packages) $(fixture_packages) -- -D warnings
 }
 
 # `-p fixture-x` for every conformance fixture crate, and their shared support crate.

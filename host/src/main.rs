@@ -1,5 +1,7 @@
 //! `wasmart`: the command line, mirroring `spin build` and `spin up`.
 
+#![forbid(unsafe_code)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

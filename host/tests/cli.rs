@@ -1,45 +1,24 @@
-//! The `wasmart` binary end to end: start-up errors and exit codes, `build`, draining on
-//! SIGTERM, and the private Redis it starts when nothing answers.
+//! CLI suite: the `wasmart` binary end to end: start-up errors and exit codes, `build`,
+//! draining on SIGTERM, and the private Redis it starts when nothing answers.
 
-#[path = "../../tests/conformance/fixtures.rs"]
-mod fixtures;
+#![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wasmart_testing::{eventually, fixtures, free_port, HttpClient};
 
 const WASMART: &str = env!("CARGO_BIN_EXE_wasmart");
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A minimal HTTP/1.0 GET (so the body is not chunked) over a fresh connection: `(status, body)`.
-fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
+/// `GET path` on 127.0.0.1:`port`: `(status, body)`.
+async fn get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
+    let response = HttpClient::new()
+        .get(&format!("http://127.0.0.1:{port}{path}"))
+        .await?;
+    Ok((response.status, response.text()))
 }
 
 /// A `wasmart up` process, killed if a test fails before it exits.
@@ -85,18 +64,10 @@ fn sigterm(server: &Server) {
     assert!(status.success());
 }
 
-fn wait_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "wasmart did not exit within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+async fn wait_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
+    eventually(within, || std::future::ready(server.0.try_wait().unwrap()))
+        .await
+        .unwrap_or_else(|| panic!("wasmart did not exit within {within:?}"))
 }
 
 fn trap_app(dir: &Path) -> std::path::PathBuf {
@@ -114,20 +85,22 @@ fn trap_app(dir: &Path) -> std::path::PathBuf {
     manifest
 }
 
-#[test]
-fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = up(&trap_app(dir.path()), port, &[]);
-    let slow = std::thread::spawn(move || get(port, "/sleep?ms=1500"));
-    std::thread::sleep(Duration::from_millis(400));
+    let slow = tokio::spawn(get(port, "/sleep?ms=1500"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
     sigterm(&server);
     let (status, body) = slow
-        .join()
+        .await
         .unwrap()
         .expect("the in-flight request completes");
     assert_eq!((status, body.as_str()), (200, "slept"));
-    assert!(wait_exit(&mut server, Duration::from_secs(10)).success());
+    assert!(wait_exit(&mut server, Duration::from_secs(10))
+        .await
+        .success());
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the port is released"
@@ -171,7 +144,7 @@ fn build_runs_each_build_command_in_its_workdir_and_reports_failures() {
                  [component.one.build]\ncommand = \"{command}\"\nworkdir = \"sub\"\n"
             ),
         )
-        .unwrap()
+        .unwrap();
     };
     write("echo built > marker");
     let ok = Command::new(WASMART)
@@ -199,8 +172,8 @@ fn build_runs_each_build_command_in_its_workdir_and_reports_failures() {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("\"one\""));
 }
 
-#[test]
-fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
+#[tokio::test]
+async fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
     let dir = tempfile::tempdir().unwrap();
     let redis_port = free_port();
     let manifest = dir.path().join("spin.toml");
@@ -225,11 +198,11 @@ fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
     assert_eq!(&reply[..n], b":1\r\n", "one subscriber: the trigger");
 
     let kv = dir.path().join("state/sqlite_key_value.db");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while read_kv_count(&kv).as_deref() != Some("1") {
-        assert!(Instant::now() < deadline, "the message was not delivered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually(Duration::from_secs(10), || async {
+        (read_kv_count(&kv).as_deref() == Some("1")).then_some(())
+    })
+    .await
+    .expect("the message was not delivered");
     assert!(
         dir.path()
             .join(format!("state/redis/{redis_port}"))
@@ -238,7 +211,9 @@ fn starts_a_private_redis_when_nothing_answers_and_stops_it_on_exit() {
     );
 
     sigterm(&server);
-    assert!(wait_exit(&mut server, Duration::from_secs(15)).success());
+    assert!(wait_exit(&mut server, Duration::from_secs(15))
+        .await
+        .success());
     assert!(
         TcpStream::connect(("127.0.0.1", redis_port)).is_err(),
         "the private redis stopped"

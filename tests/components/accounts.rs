@@ -6,16 +6,11 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::support::{
-    assert_field_error, assert_problem, Shop, ShopOptions, User, ADMIN_EMAIL, ADMIN_PASSWORD,
-    JWT_SIGNING_KEY,
+    assert_field_error, assert_problem, Shop, User, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SIGNING_KEY,
 };
 
 async fn shop() -> Shop {
-    Shop::start_with(ShopOptions {
-        components: vec!["accounts"],
-        ..Default::default()
-    })
-    .await
+    Shop::start_only(&["accounts"]).await
 }
 
 async fn register(shop: &Shop, email: &str, password: &str) -> crate::support::TestResponse {

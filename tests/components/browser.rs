@@ -1,11 +1,11 @@
 //! The React app in a real browser against a whole shop: `frontend/e2e` (Vitest driving
 //! Debian's `/usr/bin/chromium` headless through `playwright-core`) pointed at a fresh shop
-//! served by the host harness. Each e2e test leaves a screenshot in
+//! served on the host through `wasmart_testing`. Each e2e test leaves a screenshot in
 //! `frontend/e2e-artifacts/`. Needs `frontend/node_modules` and `frontend/dist`, which
 //! `scripts/test` builds first.
 
 use crate::support::{Shop, ShopOptions, ADMIN_EMAIL, ADMIN_PASSWORD, SERVICES};
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// Runs the e2e test file `file` (below `frontend/`) against `shop`; returns its output.
 async fn run_e2e(shop: &Shop, file: &str) -> String {

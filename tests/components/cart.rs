@@ -7,11 +7,7 @@ use crate::support::{
 };
 
 async fn shop() -> Shop {
-    Shop::start_with(ShopOptions {
-        components: vec!["cart", "catalog"],
-        ..Default::default()
-    })
-    .await
+    Shop::start_only(&["cart", "catalog"]).await
 }
 
 /// Two real products from the seeded catalog.
@@ -166,19 +162,12 @@ async fn a_customer_never_sees_or_changes_another_customers_cart() {
 async fn a_product_removed_from_the_catalog_shows_as_unavailable() {
     let shop = shop().await;
     let admin = User::admin();
-    let created = shop
-        .call(
-            "catalog",
-            "POST",
-            "/products",
-            Some(&admin),
-            Some(json!({
-                "sku": "TEST-GONE", "name": "Soon gone", "description": "", "category": "books",
-                "price": {"amount": 1000, "currency": "USD"}, "stock": 3
-            })),
-        )
+    let id = shop
+        .create_product(json!({
+            "sku": "TEST-GONE", "name": "Soon gone", "description": "", "category": "books",
+            "price": {"amount": 1000, "currency": "USD"}, "stock": 3
+        }))
         .await;
-    let id = created.json()["id"].as_str().unwrap().to_owned();
     let user = User::customer();
     assert_eq!(put(&shop, &user, &id, json!(1)).await.status, 200);
     shop.call(

@@ -5,16 +5,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{
-    assert_field_error, assert_problem, envelope, eventually, Shop, ShopOptions, User,
-};
+use crate::support::{assert_field_error, assert_problem, envelope, Shop, User};
+use wasmart_testing::eventually;
 
 async fn catalog() -> Shop {
-    Shop::start_with(ShopOptions {
-        components: vec!["catalog"],
-        ..Default::default()
-    })
-    .await
+    Shop::start_only(&["catalog"]).await
 }
 
 async fn products(shop: &Shop, query: &str) -> Value {

@@ -7,33 +7,24 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::{checkout_body, eventually, Shop, User};
+use crate::support::{checkout_body, Shop, User};
+use wasmart_testing::eventually;
 
 /// Order states no event moves an order out of (`paid` only moves by an admin's fulfil).
 const TERMINAL: &[&str] = &["paid", "payment_failed", "cancelled", "fulfilled"];
 
 /// Creates a product with `stock` through catalog's admin route and returns its id.
 pub(crate) async fn create_product(shop: &Shop, stock: i64) -> String {
-    let admin = User::admin();
     let sku = format!("TEST-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]).to_uppercase();
-    let created = shop
-        .call(
-            "catalog",
-            "POST",
-            "/products",
-            Some(&admin),
-            Some(json!({
-                "sku": sku,
-                "name": "Limited edition kettle",
-                "description": "Only a few were made.",
-                "category": first_category(shop).await,
-                "price": {"amount": 4999, "currency": "USD"},
-                "stock": stock
-            })),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json()["id"].as_str().unwrap().to_owned()
+    shop.create_product(json!({
+        "sku": sku,
+        "name": "Limited edition kettle",
+        "description": "Only a few were made.",
+        "category": first_category(shop).await,
+        "price": {"amount": 4999, "currency": "USD"},
+        "stock": stock
+    }))
+    .await
 }
 
 async fn first_category(shop: &Shop) -> String {

@@ -3,21 +3,21 @@
 //! at the app's own origin — and no Redis anywhere. The journeys pass on it as on
 //! `spin.toml`.
 
-use wasmart_host::testing::HttpClient;
+use wasmart_testing::free_port;
 
-use crate::built_components;
 use crate::gateway::client::Api;
 use crate::gateway::journeys::{admin_journey, customer_journey};
-use crate::processes::{host_binary, HostProcess};
+use crate::processes::HostProcess;
 use crate::support::{
-    manifest_with_built_from, Deployment, TestResponse, ADMIN_EMAIL, ADMIN_PASSWORD,
-    INTERNAL_API_KEY, JWT_SIGNING_KEY, SERVICES,
+    manifest_with_built_from, Deployment, ADMIN_EMAIL, ADMIN_PASSWORD, INTERNAL_API_KEY,
+    JWT_SIGNING_KEY, SERVICES,
 };
+use wasmart_testing::built_components;
+use wasmart_testing::host_binary;
 
 /// The whole app from `spin.cloud.toml`, in one `wasmart up` process.
 pub struct CloudShop {
     process: HostProcess,
-    client: HttpClient,
     _dir: tempfile::TempDir,
 }
 
@@ -35,12 +35,7 @@ impl CloudShop {
         let manifest = dir.path().join("spin.toml");
         std::fs::write(&manifest, manifest_text).unwrap();
         // The app calls itself at its public origin, so the port is chosen up front.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{}", free_port());
         let variables: Vec<(String, String)> = [
             ("app_origin", format!("http://{listen}")),
             ("jwt_signing_key", JWT_SIGNING_KEY.to_owned()),
@@ -61,25 +56,13 @@ impl CloudShop {
             &listen,
         )
         .await;
-        Self {
-            process,
-            client: HttpClient::new(),
-            _dir: dir,
-        }
+        Self { process, _dir: dir }
     }
 }
 
 impl Deployment for CloudShop {
-    async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> anyhow::Result<TestResponse> {
-        self.client
-            .request(&self.process.origin, method, path, headers, body)
-            .await
+    fn public_origin(&self) -> String {
+        self.process.origin.clone()
     }
 }
 

@@ -5,15 +5,13 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use wasmart_host::testing::{TestApp, TestOptions};
+use wasmart_testing::{TestApp, TestOptions};
 
-use crate::{built_components, workspace_root};
+use wasmart_testing::{built_components, workspace_root, workspace_toml};
 
 /// Each component's (key-value labels, SQLite labels), as `spin.toml` grants them.
 fn grants() -> BTreeMap<String, (Vec<String>, Vec<String>)> {
-    let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-            .unwrap();
+    let manifest: toml::Table = workspace_toml("spin.toml");
     let labels = |component: &toml::Value, key: &str| -> Vec<String> {
         component
             .get(key)

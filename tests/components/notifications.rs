@@ -7,19 +7,15 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::{
-    assert_field_error, assert_matches_schema, assert_problem, assert_replay_contract, envelope,
-    eventually, Shop, ShopOptions, User,
+    assert_dead_letters_admin_only, assert_field_error, assert_matches_schema, assert_problem,
+    assert_replay_contract, dead_letters, envelope, Shop, User, WAIT,
 };
+use wasmart_testing::eventually;
 
-const WAIT: Duration = Duration::from_secs(15);
 const EMAILS: &str = "fake-email-provider";
 
 async fn start() -> Shop {
-    Shop::start_with(ShopOptions {
-        components: vec!["notifications"],
-        ..Default::default()
-    })
-    .await
+    Shop::start_only(&["notifications"]).await
 }
 
 /// The events of one checkout of `user` ($12.34 for two mugs), as their producers publish
@@ -392,23 +388,7 @@ async fn reading_marks_once_and_counts_unread() {
     }
     let page = wait_for_total(&shop, &user, 3).await;
     let id = page["items"][1]["id"].as_str().unwrap().to_owned();
-    let count = |who: &User| {
-        let who = who.clone();
-        let shop = &shop;
-        async move {
-            let response = shop
-                .call(
-                    "notifications",
-                    "GET",
-                    "/notifications/unread-count",
-                    Some(&who),
-                    None,
-                )
-                .await;
-            assert_eq!(response.status, 200, "{}", response.text());
-            response.json()
-        }
-    };
+    let count = |who: &User| unread_count(&shop, who.clone());
     assert_eq!(count(&user).await, json!({"unread": 3}));
     assert_eq!(count(&stranger).await, json!({"unread": 0}));
 
@@ -450,20 +430,45 @@ async fn reading_marks_once_and_counts_unread() {
     assert_eq!(all["unread"], 2);
     assert_eq!(all["items"][1]["read_at"], read_at.as_str());
 
-    // Someone else's notification, an unknown one, a malformed id, nobody.
+    refused_reads(&shop, &user, &stranger, &read_path).await;
+    assert_eq!(
+        count(&user).await,
+        json!({"unread": 2}),
+        "the stranger read nothing"
+    );
+}
+
+/// `GET /notifications/unread-count` as `who`.
+async fn unread_count(shop: &Shop, who: User) -> Value {
+    let response = shop
+        .call(
+            "notifications",
+            "GET",
+            "/notifications/unread-count",
+            Some(&who),
+            None,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()
+}
+
+/// Reading `read_path` (`user`'s notification) as someone else, an unknown or malformed
+/// id, reading without a user, and the wrong method are all refused.
+async fn refused_reads(shop: &Shop, user: &User, stranger: &User, read_path: &str) {
     assert_problem(
         &shop
-            .call("notifications", "POST", &read_path, Some(&stranger), None)
+            .call("notifications", "POST", read_path, Some(stranger), None)
             .await,
         404,
     );
-    let theirs = list(&shop, &stranger, "").await;
+    let theirs = list(shop, stranger, "").await;
     assert_eq!(theirs["items"], json!([]));
     assert_eq!(theirs["total"], 0);
     let unknown = format!("/notifications/{}/read", uuid::Uuid::new_v4());
     assert_problem(
         &shop
-            .call("notifications", "POST", &unknown, Some(&user), None)
+            .call("notifications", "POST", &unknown, Some(user), None)
             .await,
         404,
     );
@@ -473,7 +478,7 @@ async fn reading_marks_once_and_counts_unread() {
                 "notifications",
                 "POST",
                 "/notifications/42/read",
-                Some(&user),
+                Some(user),
                 None,
             )
             .await,
@@ -481,7 +486,7 @@ async fn reading_marks_once_and_counts_unread() {
     );
     assert_problem(
         &shop
-            .call("notifications", "POST", &read_path, None, None)
+            .call("notifications", "POST", read_path, None, None)
             .await,
         401,
     );
@@ -505,14 +510,9 @@ async fn reading_marks_once_and_counts_unread() {
     );
     assert_problem(
         &shop
-            .call("notifications", "GET", &read_path, Some(&user), None)
+            .call("notifications", "GET", read_path, Some(user), None)
             .await,
         405,
-    );
-    assert_eq!(
-        count(&user).await,
-        json!({"unread": 2}),
-        "the stranger read nothing"
     );
 }
 
@@ -585,45 +585,15 @@ async fn bad_query_parameters_are_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_for_admins_and_can_be_replayed() {
     let shop = start().await;
-    let admin = User::admin();
     let user = User::customer();
-    assert_problem(
-        &shop
-            .call("notifications", "GET", "/admin/dead-letters", None, None)
-            .await,
-        401,
-    );
-    assert_problem(
-        &shop
-            .call(
-                "notifications",
-                "GET",
-                "/admin/dead-letters",
-                Some(&user),
-                None,
-            )
-            .await,
-        403,
-    );
+    assert_dead_letters_admin_only(&shop, "notifications", &user).await;
     let checkout = Checkout::new(&user);
     let (channel, mut broken) = checkout.paid();
     broken["payload"]["amount"] = json!({"amount": 5, "currency": "dollars"});
     publish(&shop, &(channel, broken.clone())).await;
-    let listed = eventually(WAIT, || async {
-        let body = shop
-            .call(
-                "notifications",
-                "GET",
-                "/admin/dead-letters",
-                Some(&admin),
-                None,
-            )
-            .await
-            .json();
-        (body["dead_letters"].as_array().unwrap().len() == 1).then_some(body)
-    })
-    .await
-    .expect("the broken event became a dead letter");
+    let listed = dead_letters(&shop, "notifications", 1, WAIT)
+        .await
+        .expect("the broken event became a dead letter");
     assert_eq!(listed["dead_letters"][0]["event_id"], broken["id"]);
     assert_eq!(listed["undelivered"], json!([]));
     assert_eq!(

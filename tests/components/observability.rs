@@ -6,36 +6,16 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::gateway::client::Api;
-use crate::support::eventually;
+use wasmart_testing::{eventually, HttpClient};
 
-/// `GET url` over a plain TCP connection; returns the status and body (status 0 when
-/// nothing answers).
+/// `GET url`; returns the status and body (status 0 when nothing answers).
 async fn get(url: &str) -> (u16, String) {
-    let rest = url.strip_prefix("http://").expect("an http:// URL");
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
-    let Ok(mut stream) = tokio::net::TcpStream::connect(authority).await else {
-        return (0, String::new());
-    };
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    match HttpClient::new().get(url).await {
+        Ok(response) => (response.status, response.text()),
+        Err(_) => (0, String::new()),
+    }
 }
 
 /// The value of the series `name{labels}` in a Prometheus text exposition, if present.
@@ -299,7 +279,7 @@ async fn prometheus_scrapes_the_host_and_answers_every_committed_query() {
 /// Every PromQL expression in `deploy/observability/`: the Grafana dashboard's targets and
 /// the rules' `expr`s, each with where it comes from.
 fn committed_queries() -> Vec<(String, String)> {
-    let dir = crate::workspace_root().join("deploy/observability");
+    let dir = wasmart_testing::workspace_root().join("deploy/observability");
     let dashboard: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("grafana/wasmart-host.json")).unwrap(),
     )
@@ -362,7 +342,7 @@ fn percent_encode(text: &str) -> String {
 
 #[test]
 fn the_committed_prometheus_config_and_alert_rules_are_valid() {
-    let dir = crate::workspace_root().join("deploy/observability");
+    let dir = wasmart_testing::workspace_root().join("deploy/observability");
     for args in [
         ["check", "config", "prometheus.yml"],
         ["check", "rules", "wasmart-rules.yml"],

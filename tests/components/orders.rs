@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{json, Value};
-use wasmart_host::testing::RedisSubscription;
+use wasmart_testing::RedisSubscription;
 
 use crate::support::{
     assert_field_error, assert_problem, assert_replay_contract, checkout_body, envelope,
-    event_errors, eventually, Shop, ShopOptions, TestResponse, User,
+    event_errors, Shop, ShopOptions, TestResponse, User,
 };
+use wasmart_testing::eventually;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -437,11 +438,7 @@ async fn an_empty_cart_or_a_product_the_catalog_dropped_is_a_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_is_unavailable_while_the_cart_cannot_be_reached() {
-    let shop = Shop::start_with(ShopOptions {
-        components: vec!["orders"],
-        ..Default::default()
-    })
-    .await;
+    let shop = Shop::start_only(&["orders"]).await;
     let user = User::customer();
     let response = checkout(&shop, &user, checkout_body("tok_visa"), Some("k")).await;
     assert_problem(&response, 503);
@@ -628,9 +625,30 @@ async fn orders_are_private_to_their_owner_and_admins() {
         .iter()
         .all(|o| o["user_id"] == alice.id.as_str()));
 
-    // An admin sees everyone's, or one user's.
+    admin_lists(&shop, &admin, &bob, &bobs).await;
+
+    // Changing another's order: customers get 404, and fulfilling is for admins only.
+    assert_problem(&act(&shop, &bob, first, "cancel").await, 404);
+    assert_problem(&act(&shop, &admin, first, "cancel").await, 403);
+    assert_problem(&act(&shop, &alice, first, "fulfil").await, 403);
+    assert_problem(&act(&shop, &bob, first, "fulfil").await, 403);
+    assert_problem(&act(&shop, &alice, "not-a-uuid", "cancel").await, 404);
+    assert_problem(&act(&shop, &admin, "not-a-uuid", "fulfil").await, 404);
+    let dead_letters = shop
+        .call("orders", "GET", "/admin/dead-letters", Some(&alice), None)
+        .await;
+    assert_problem(&dead_letters, 403);
+    assert_eq!(
+        get_order(&shop, &alice, first).await.json()["status"],
+        "pending_payment"
+    );
+}
+
+/// An admin lists everyone's orders (four: `bob` placed `bobs`), or one user's; bad
+/// paging or a bad user id names the field.
+async fn admin_lists(shop: &Shop, admin: &User, bob: &User, bobs: &Value) {
     let all = shop
-        .call("orders", "GET", "/orders", Some(&admin), None)
+        .call("orders", "GET", "/orders", Some(admin), None)
         .await
         .json();
     assert_eq!(all["total"], 4);
@@ -639,7 +657,7 @@ async fn orders_are_private_to_their_owner_and_admins() {
             "orders",
             "GET",
             &format!("/orders?user_id={}", bob.id),
-            Some(&admin),
+            Some(admin),
             None,
         )
         .await
@@ -657,28 +675,12 @@ async fn orders_are_private_to_their_owner_and_admins() {
                 "orders",
                 "GET",
                 &format!("/orders?{query}"),
-                Some(&admin),
+                Some(admin),
                 None,
             )
             .await;
         assert_field_error(&response, field);
     }
-
-    // Changing another's order: customers get 404, and fulfilling is for admins only.
-    assert_problem(&act(&shop, &bob, first, "cancel").await, 404);
-    assert_problem(&act(&shop, &admin, first, "cancel").await, 403);
-    assert_problem(&act(&shop, &alice, first, "fulfil").await, 403);
-    assert_problem(&act(&shop, &bob, first, "fulfil").await, 403);
-    assert_problem(&act(&shop, &alice, "not-a-uuid", "cancel").await, 404);
-    assert_problem(&act(&shop, &admin, "not-a-uuid", "fulfil").await, 404);
-    let dead_letters = shop
-        .call("orders", "GET", "/admin/dead-letters", Some(&alice), None)
-        .await;
-    assert_problem(&dead_letters, 403);
-    assert_eq!(
-        get_order(&shop, &alice, first).await.json()["status"],
-        "pending_payment"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

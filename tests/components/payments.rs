@@ -8,19 +8,15 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::{
-    assert_field_error, assert_matches_schema, assert_problem, assert_replay_contract, envelope,
-    eventually, Shop, ShopOptions, User,
+    assert_dead_letters_admin_only, assert_field_error, assert_matches_schema, assert_problem,
+    assert_replay_contract, dead_letters, envelope, Shop, User, WAIT,
 };
+use wasmart_testing::eventually;
 
-const WAIT: Duration = Duration::from_secs(15);
 const LEDGER: &str = "fake-card-processor";
 
 async fn start() -> Shop {
-    Shop::start_with(ShopOptions {
-        components: vec!["payments"],
-        ..Default::default()
-    })
-    .await
+    Shop::start_only(&["payments"]).await
 }
 
 /// The trace context of the test checkout; payments' events must carry it on.
@@ -188,7 +184,7 @@ fn outbox_count(shop: &Shop, event_type: &str, order_id: &str) -> i64 {
 
 /// Every message of the subscription within `window`, parsed.
 async fn drain(
-    subscription: &mut wasmart_host::testing::RedisSubscription,
+    subscription: &mut wasmart_testing::RedisSubscription,
     window: Duration,
 ) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + window;
@@ -207,7 +203,7 @@ async fn drain(
 
 /// Waits until an event of `event_type` about `order_id` is published, and returns it.
 async fn expect_event(
-    subscription: &mut wasmart_host::testing::RedisSubscription,
+    subscription: &mut wasmart_testing::RedisSubscription,
     event_type: &str,
     order_id: &str,
 ) -> Value {
@@ -711,26 +707,8 @@ async fn payments_are_shown_to_their_owner_and_admins_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_for_admins_and_can_be_replayed() {
     let shop = start().await;
-    let admin = User::admin();
     let customer = User::customer();
-    assert_problem(
-        &shop
-            .call("payments", "GET", "/admin/dead-letters", None, None)
-            .await,
-        401,
-    );
-    assert_problem(
-        &shop
-            .call(
-                "payments",
-                "GET",
-                "/admin/dead-letters",
-                Some(&customer),
-                None,
-            )
-            .await,
-        403,
-    );
+    assert_dead_letters_admin_only(&shop, "payments", &customer).await;
 
     // A payload that breaks the contract, and a message that is no envelope at all.
     let order = Order::new("tok_visa");
@@ -741,15 +719,9 @@ async fn dead_letters_are_for_admins_and_can_be_replayed() {
         .publish("wasmart.catalog", b"not an envelope")
         .await
         .unwrap();
-    let listed = eventually(WAIT, || async {
-        let body = shop
-            .call("payments", "GET", "/admin/dead-letters", Some(&admin), None)
-            .await
-            .json();
-        (body["dead_letters"].as_array().unwrap().len() == 2).then_some(body)
-    })
-    .await
-    .expect("both became dead letters");
+    let listed = dead_letters(&shop, "payments", 2, WAIT)
+        .await
+        .expect("both became dead letters");
     assert_eq!(listed["undelivered"], json!([]));
     let dead = listed["dead_letters"].as_array().unwrap();
     let contract = dead

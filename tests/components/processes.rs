@@ -1,14 +1,14 @@
 //! Host processes for tests that run the real CLI: `wasmart up` child processes, each
 //! killed when its handle is dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// A `wasmart up` process; killed when dropped.
 pub struct HostProcess {
@@ -81,30 +81,4 @@ impl HostProcess {
             origin,
         }
     }
-}
-
-/// `<target>/release/wasmart`, built unless `WASMART_COMPONENTS_PREBUILT` says the suite's
-/// build made it (`cargo test -p wasmart-host` does, for the CLI tests).
-pub fn host_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    if std::env::var_os("WASMART_COMPONENTS_PREBUILT").is_none() {
-        let status =
-            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args([
-                    "build",
-                    "--quiet",
-                    "--release",
-                    "-p",
-                    "wasmart-host",
-                    "--bin",
-                    "wasmart",
-                ])
-                .current_dir(workspace_root())
-                .status()
-                .expect("running cargo");
-        assert!(status.success(), "building the host failed");
-    }
-    target.join("release").join("wasmart")
 }

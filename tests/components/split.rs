@@ -4,13 +4,14 @@
 //! `<service>_origin`/`<service>_path` variables; services in one process still chain. The
 //! customer and admin journeys pass on it exactly as on one process.
 
-use wasmart_host::testing::{HttpClient, RedisServer};
+use wasmart_testing::{HttpClient, RedisServer};
 
-use crate::built_components;
 use crate::gateway::client::Api;
 use crate::gateway::journeys::{admin_journey, customer_journey};
-use crate::processes::{host_binary, HostProcess};
-use crate::support::{manifest_with_built, required_variables, Deployment, TestResponse, SERVICES};
+use crate::processes::HostProcess;
+use crate::support::{manifest_with_built, required_variables, Deployment, SERVICES};
+use wasmart_testing::built_components;
+use wasmart_testing::host_binary;
 
 /// The service groups, one host process each, in start order (a group only calls groups
 /// before it); the same groups as the SpinApps in `deploy/spinkube/split/`.
@@ -25,7 +26,6 @@ pub const GROUPS: &[(&str, &[&str])] = &[
 pub struct SplitShop {
     processes: Vec<(&'static str, HostProcess)>,
     _redis: RedisServer,
-    client: HttpClient,
     _dir: tempfile::TempDir,
 }
 
@@ -73,7 +73,6 @@ impl SplitShop {
         Self {
             processes,
             _redis: redis,
-            client: HttpClient::new(),
             _dir: dir,
         }
     }
@@ -90,16 +89,8 @@ impl SplitShop {
 }
 
 impl Deployment for SplitShop {
-    async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> anyhow::Result<TestResponse> {
-        self.client
-            .request(self.origin("edge"), method, path, headers, body)
-            .await
+    fn public_origin(&self) -> String {
+        self.origin("edge").to_owned()
     }
 }
 

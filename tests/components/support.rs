@@ -1,13 +1,19 @@
 //! The shop under test: the root `spin.toml` with fresh state, a private Redis, and
 //! identities to call services with.
 
+use std::time::Duration;
+
 use serde_json::Value;
 use wasmart_host::observability::otlp::OtlpConfig;
-pub use wasmart_host::testing::TestResponse;
-use wasmart_host::testing::{RedisServer, TestApp, TestOptions};
+use wasmart_testing::eventually;
+pub use wasmart_testing::TestResponse;
+use wasmart_testing::{RedisServer, TestApp, TestOptions};
 use wasmart_host::triggers::http::limits::HttpLimits;
 
-use crate::{built_components, workspace_root};
+use wasmart_testing::{built_components, workspace_root};
+
+/// How long a test waits for an event to be handled.
+pub const WAIT: Duration = Duration::from_secs(15);
 
 /// The header services read the internal key from.
 pub const INTERNAL_KEY_HEADER: &str = "x-wasmart-internal-key";
@@ -58,6 +64,15 @@ impl Shop {
     /// Starts every component.
     pub async fn start() -> Self {
         Self::start_with(ShopOptions::default()).await
+    }
+
+    /// Starts only `components` (and `web`), with default settings.
+    pub async fn start_only(components: &[&'static str]) -> Self {
+        Self::start_with(ShopOptions {
+            components: components.to_vec(),
+            ..Default::default()
+        })
+        .await
     }
 
     /// Starts the shop as `options` say.
@@ -157,6 +172,21 @@ impl Shop {
             .unwrap_or_else(|error| panic!("{method} {component}{path}: {error:#}"))
     }
 
+    /// Creates `product` through catalog's admin route (as a new admin); returns its id.
+    pub async fn create_product(&self, product: Value) -> String {
+        let created = self
+            .call(
+                "catalog",
+                "POST",
+                "/products",
+                Some(&User::admin()),
+                Some(product),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        created.json()["id"].as_str().unwrap().to_owned()
+    }
+
     /// Rows of `sql` in SQLite database `label` (read straight from its file).
     pub fn sql(&self, label: &str, sql: &str) -> Vec<Vec<Value>> {
         self.app
@@ -168,25 +198,13 @@ impl Shop {
 /// A running Wasmart whose public API tests call: one host process ([`Shop`]) or several
 /// (`split::SplitShop`).
 pub trait Deployment {
-    /// Sends one request to the public listener (`path` below the host, with the query).
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> impl std::future::Future<Output = anyhow::Result<TestResponse>>;
+    /// Where its public listener serves, `http://127.0.0.1:PORT`.
+    fn public_origin(&self) -> String;
 }
 
 impl Deployment for Shop {
-    async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> anyhow::Result<TestResponse> {
-        self.app.request(method, path, headers, body).await
+    fn public_origin(&self) -> String {
+        self.app.base_url()
     }
 }
 
@@ -292,24 +310,6 @@ pub fn assert_field_error(response: &TestResponse, field: &str) {
     assert!(named, "expected an error for `{field}`: {body}");
 }
 
-/// Waits up to `timeout` for `check` to return `Some`, polling every 50 ms.
-pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, mut check: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return Some(value);
-        }
-        if std::time::Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 /// An event envelope as a producer publishes it (see `service_kit::events::Envelope`).
 ///
 /// Consumers are tested with what the contract allows: the envelope must match
@@ -335,7 +335,7 @@ pub fn envelope(event_type: &str, producer: &str, order_id: &str, payload: Value
 /// Why `value` is not valid against the JSON Schema at `kv-schemas/<schema>` (empty if it
 /// is).
 pub fn schema_errors(schema: &str, value: &Value) -> Vec<String> {
-    let path = crate::workspace_root().join("kv-schemas").join(schema);
+    let path = workspace_root().join("kv-schemas").join(schema);
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let validator = jsonschema::draft202012::new(&schema)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
@@ -356,11 +356,7 @@ pub fn event_errors(event: &Value) -> Vec<String> {
     let mut errors = schema_errors("events/envelope.schema.json", event);
     if let Some(kind) = event["type"].as_str() {
         let file = format!("events/{}.v{}.schema.json", kebab(kind), event["version"]);
-        if crate::workspace_root()
-            .join("kv-schemas")
-            .join(&file)
-            .is_file()
-        {
+        if workspace_root().join("kv-schemas").join(&file).is_file() {
             errors.extend(schema_errors(&file, &event["payload"]));
         } else {
             errors.push(format!("no schema {file} for this type and version"));
@@ -390,6 +386,38 @@ pub fn checkout_body(card_token: &str) -> Value {
         },
         "payment": { "card_token": card_token }
     })
+}
+
+/// `component`'s dead letters are for admins: listing them anonymously is a 401, as
+/// `customer` a 403.
+pub async fn assert_dead_letters_admin_only(shop: &Shop, component: &str, customer: &User) {
+    let path = "/admin/dead-letters";
+    assert_problem(&shop.call(component, "GET", path, None, None).await, 401);
+    assert_problem(
+        &shop
+            .call(component, "GET", path, Some(customer), None)
+            .await,
+        403,
+    );
+}
+
+/// `component`'s dead letters as an admin lists them, once there are `count` (`None` after
+/// `timeout`).
+pub async fn dead_letters(
+    shop: &Shop,
+    component: &str,
+    count: usize,
+    timeout: Duration,
+) -> Option<Value> {
+    let admin = User::admin();
+    eventually(timeout, || async {
+        let body = shop
+            .call(component, "GET", "/admin/dead-letters", Some(&admin), None)
+            .await
+            .json();
+        (body["dead_letters"].as_array().unwrap().len() == count).then_some(body)
+    })
+    .await
 }
 
 /// The dead-letter replay contract every consuming service keeps: customers get 403, an

@@ -15,7 +15,8 @@ use wasmart_host::observability::otlp::{OtlpConfig, Protocol};
 
 use crate::gateway::client::Api;
 use crate::split::SplitShop;
-use crate::support::{checkout_body, eventually, Deployment, ShopOptions};
+use crate::support::{checkout_body, Deployment, ShopOptions};
+use wasmart_testing::eventually;
 
 /// An OTLP/HTTP JSON receiver on a free loopback port that keeps every span it is sent.
 struct Collector {

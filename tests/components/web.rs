@@ -1,10 +1,10 @@
 //! `web`: static files with content types, ETags, caching rules, precompressed variants and
 //! the single-page-app fallback.
 
-use wasmart_host::testing::{TestApp, TestOptions};
+use wasmart_testing::{TestApp, TestOptions};
 
-use crate::built_components;
 use crate::support::Shop;
+use wasmart_testing::built_components;
 
 /// Starts `web` serving a site written to a temp dir: `index.html`, a hashed asset with a
 /// brotli sibling, and a plain file.
@@ -32,7 +32,7 @@ async fn site() -> (TestApp, tempfile::TempDir) {
     (app, dir)
 }
 
-fn header<'a>(response: &'a wasmart_host::testing::TestResponse, name: &str) -> &'a str {
+fn header<'a>(response: &'a wasmart_testing::TestResponse, name: &str) -> &'a str {
     response
         .headers
         .get(name)

@@ -2,7 +2,7 @@
 //! in-process (private routes included) only when the caller's `allowed_outbound_hosts`
 //! lists it.
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
 use crate::support::{
     assert_denied, echo_component, manifest, outbound_component, outbound_get, route,

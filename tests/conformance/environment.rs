@@ -1,32 +1,28 @@
 //! Guest environment: the manifest's per-component `environment`, and variables given to
 //! every component at start (`--env`, here `TestOptions::env`).
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{manifest, Running};
+use crate::support::{http_component, manifest, route, Running};
+use wasmart_testing::fixtures::source;
 
 fn environment_manifest() -> String {
     let echo = source("echo");
-    let body = format!(
-        r#"
-[[trigger.http]]
-route = "/a"
-component = "a"
-
-[[trigger.http]]
-route = "/b"
-component = "b"
-
-[component.a]
-source = {echo}
-environment = {{ COMPONENT_NAME = "a", ONLY_A = "yes" }}
-
-[component.b]
-source = {echo}
-environment = {{ COMPONENT_NAME = "b" }}
-"#
-    );
+    let body = [
+        http_component(
+            "a",
+            &route("/a"),
+            &echo,
+            r#"environment = { COMPONENT_NAME = "a", ONLY_A = "yes" }"#,
+        ),
+        http_component(
+            "b",
+            &route("/b"),
+            &echo,
+            r#"environment = { COMPONENT_NAME = "b" }"#,
+        ),
+    ]
+    .concat();
     manifest("environment", &body)
 }
 

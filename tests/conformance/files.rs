@@ -1,10 +1,10 @@
 //! Mounted files: `files = [{ source, destination }]` and glob patterns expose host
 //! files read-only inside the guest, and nothing outside them.
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{manifest, new_dir, write_file, Running};
+use crate::support::{http_component, manifest, new_dir, route, write_file, Running};
+use wasmart_testing::fixtures::source;
 
 /// `mapped` mounts `static/` at `/`; `globbed` mounts `static/*.txt` at their relative
 /// paths; `bare` mounts nothing.
@@ -14,32 +14,22 @@ async fn files_app() -> Running {
     write_file(dir.path(), "static/sub/nested.txt", "nested\n");
     write_file(dir.path(), "outside.txt", "must not be reachable\n");
     let files = source("files");
-    let body = format!(
-        r#"
-[[trigger.http]]
-route = "/mapped/..."
-component = "mapped"
-
-[[trigger.http]]
-route = "/globbed/..."
-component = "globbed"
-
-[[trigger.http]]
-route = "/bare/..."
-component = "bare"
-
-[component.mapped]
-source = {files}
-files = [{{ source = "static", destination = "/" }}]
-
-[component.globbed]
-source = {files}
-files = ["static/*.txt"]
-
-[component.bare]
-source = {files}
-"#
-    );
+    let body = [
+        http_component(
+            "mapped",
+            &route("/mapped/..."),
+            &files,
+            r#"files = [{ source = "static", destination = "/" }]"#,
+        ),
+        http_component(
+            "globbed",
+            &route("/globbed/..."),
+            &files,
+            r#"files = ["static/*.txt"]"#,
+        ),
+        http_component("bare", &route("/bare/..."), &files, ""),
+    ]
+    .concat();
     Running::start_in(dir, &manifest("files", &body), TestOptions::default()).await
 }
 

@@ -3,7 +3,7 @@
 //! address, `:name` matches).
 
 use serde_json::Value;
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
 use crate::support::{echo_component, manifest, route, Running};
 

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use wasmart_host::testing::{RedisServer, TestOptions};
 use wasmart_host::triggers::http::limits::HttpLimits;
+use wasmart_testing::fixtures::source;
+use wasmart_testing::{eventually, RedisServer, TestOptions};
 
-use crate::fixtures::source;
 use crate::slow_clients::{self, connect_from, exchange, upload, SlowClients, Slowness};
-use crate::support::{echo_component, eventually, manifest, route, Running};
+use crate::support::{echo_component, manifest, route, Running};
 
 fn address(app: &Running) -> SocketAddr {
     app.base_url()
@@ -234,7 +234,7 @@ async fn connections_are_capped_per_client_and_in_all() {
     let waiting = tokio::spawn({
         let url = app.base_url();
         async move {
-            wasmart_host::testing::HttpClient::new()
+            wasmart_testing::HttpClient::new()
                 .request(&url, "GET", "/echo/waited", &[], "")
                 .await
         }
@@ -365,7 +365,7 @@ async fn events_are_delivered_while_every_request_instance_is_busy() {
         let url = app.base_url();
         let target = target.clone();
         hanging.push(tokio::spawn(async move {
-            wasmart_host::testing::HttpClient::new()
+            wasmart_testing::HttpClient::new()
                 .request(&url, "GET", "/hang", &[("x-target", target.as_str())], "")
                 .await
         }));
@@ -377,16 +377,13 @@ async fn events_are_delivered_while_every_request_instance_is_busy() {
     );
     let published = Instant::now();
     redis.publish("events", b"while busy").await.unwrap();
-    eventually(
-        "the event to be handled",
-        Duration::from_secs(3),
-        || async {
-            app.kv_get("default", "last")
-                .unwrap()
-                .filter(|v| v == b"while busy")
-        },
-    )
-    .await;
+    eventually(Duration::from_secs(3), || async {
+        app.kv_get("default", "last")
+            .unwrap()
+            .filter(|v| v == b"while busy")
+    })
+    .await
+    .expect("the event to be handled");
     let took = published.elapsed();
     eprintln!("event handled {took:?} after publishing, all request instances busy");
     assert!(took < Duration::from_secs(2), "{took:?}");

@@ -4,17 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{manifest, Running};
+use crate::support::{http_component, manifest, route, Running};
+use wasmart_testing::fixtures::source;
 
 /// `trap` at `/trap/...`.
 fn trap_manifest() -> String {
-    let body = format!(
-        "\n[[trigger.http]]\nroute = \"/trap/...\"\ncomponent = \"trap\"\n\n[component.trap]\nsource = {}\n",
-        source("trap")
-    );
+    let body = http_component("trap", &route("/trap/..."), &source("trap"), "");
     manifest("isolation", &body)
 }
 

@@ -2,10 +2,10 @@
 //! undefined label is a start-up error, data persists per label, a label is shared
 //! between components and labels are isolated from each other.
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{error_of, manifest, new_dir, write_file, Running};
+use crate::support::{error_of, http_component, manifest, new_dir, route, write_file, Running};
+use wasmart_testing::fixtures::source;
 
 const RUNTIME_CONFIG: &str = r#"
 [key_value_store.other]
@@ -17,25 +17,21 @@ path = "other.db"
 /// `default`.
 fn kv_manifest() -> String {
     let kv = source("kv");
-    let body = format!(
-        r#"
-[[trigger.http]]
-route = "/a/..."
-component = "a"
-
-[[trigger.http]]
-route = "/b/..."
-component = "b"
-
-[component.a]
-source = {kv}
-key_value_stores = ["default", "other"]
-
-[component.b]
-source = {kv}
-key_value_stores = ["default"]
-"#
-    );
+    let body = [
+        http_component(
+            "a",
+            &route("/a/..."),
+            &kv,
+            r#"key_value_stores = ["default", "other"]"#,
+        ),
+        http_component(
+            "b",
+            &route("/b/..."),
+            &kv,
+            r#"key_value_stores = ["default"]"#,
+        ),
+    ]
+    .concat();
     manifest("key-value", &body)
 }
 
@@ -120,20 +116,17 @@ async fn ungranted_label_is_access_denied() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn granted_but_undefined_label_fails_at_start() {
-    let body = format!(
-        "\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"kv\"\n\n[component.kv]\nsource = {}\nkey_value_stores = [\"nowhere\"]\n",
-        source("kv")
+    let body = http_component(
+        "kv",
+        &route("/..."),
+        &source("kv"),
+        r#"key_value_stores = ["nowhere"]"#,
     );
-    let started = Running::try_start_in(
-        new_dir(),
+    let error = Running::start_error(
         &manifest("kv-undefined", &body),
-        TestOptions::default(),
+        "an app granting an undefined key-value label",
     )
     .await;
-    let error = match started {
-        Ok(_) => panic!("an app granting an undefined key-value label started"),
-        Err(e) => format!("{e:#}"),
-    };
     assert!(
         error.contains("nowhere"),
         "the error does not name the label: {error}"
@@ -191,7 +184,7 @@ async fn data_persists_across_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_label_can_be_served_by_redis() {
-    let server = wasmart_host::testing::RedisServer::start()
+    let server = wasmart_testing::RedisServer::start()
         .await
         .expect("starting redis-server (is it on PATH?)");
     let dir = new_dir();

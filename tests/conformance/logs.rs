@@ -6,31 +6,26 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::eventually;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{echo_component, eventually, manifest, route, Running};
+use crate::support::{echo_component, http_component, manifest, route, Running};
+use wasmart_testing::fixtures::source;
 
 async fn logs_app() -> Running {
-    let trap = format!(
-        "\n[[trigger.http]]\nroute = \"/trap/...\"\ncomponent = \"trap\"\n\n[component.trap]\nsource = {}\n",
-        source("trap")
-    );
+    let trap = http_component("trap", &route("/trap/..."), &source("trap"), "");
     let body = [trap, echo_component("echo", &route("/echo"))].concat();
     Running::start(&manifest("logs", &body), TestOptions::default()).await
 }
 
 /// Waits until the access log has at least `n` lines and returns them.
 async fn access_entries(app: &Running, n: usize) -> Vec<Value> {
-    eventually(
-        &format!("{n} access log lines"),
-        Duration::from_secs(5),
-        || async {
-            let entries = app.access_entries();
-            (entries.len() >= n).then_some(entries)
-        },
-    )
+    eventually(Duration::from_secs(5), || async {
+        let entries = app.access_entries();
+        (entries.len() >= n).then_some(entries)
+    })
     .await
+    .unwrap_or_else(|| panic!("timed out waiting for {n} access log lines"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,29 +72,23 @@ async fn component_stdout_goes_to_its_log() {
     let app = logs_app().await;
     assert_eq!(app.fetch("/trap/ok").await.status, 200);
     assert_eq!(app.fetch("/echo").await.status, 200);
-    let log = eventually(
-        "the trap fixture's line",
-        Duration::from_secs(5),
-        || async {
-            let log = app.component_log("trap");
-            log.contains("trap: /ok").then_some(log)
-        },
-    )
-    .await;
+    let log = eventually(Duration::from_secs(5), || async {
+        let log = app.component_log("trap");
+        log.contains("trap: /ok").then_some(log)
+    })
+    .await
+    .expect("timed out waiting for the trap fixture's line");
     assert!(
         !log.contains("echo: "),
         "another component's output in trap's log:\n{log}"
     );
-    eventually(
-        "the echo fixture's line",
-        Duration::from_secs(5),
-        || async {
-            app.component_log("echo")
-                .contains("echo: GET /echo")
-                .then_some(())
-        },
-    )
-    .await;
+    eventually(Duration::from_secs(5), || async {
+        app.component_log("echo")
+            .contains("echo: GET /echo")
+            .then_some(())
+    })
+    .await
+    .expect("timed out waiting for the echo fixture's line");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,15 +108,12 @@ async fn the_cause_of_a_500_is_found_by_its_request_id() {
         "ids in {failed}"
     );
 
-    let log = eventually(
-        "the host's note of the failure",
-        Duration::from_secs(5),
-        || async {
-            let log = app.component_log("trap");
-            log.contains("request failed").then_some(log)
-        },
-    )
-    .await;
+    let log = eventually(Duration::from_secs(5), || async {
+        let log = app.component_log("trap");
+        log.contains("request failed").then_some(log)
+    })
+    .await
+    .expect("timed out waiting for the host's note of the failure");
     let prefix = format!("[req={request_id} trace={trace_id}] ");
     let lines: Vec<&str> = log.lines().filter(|l| l.starts_with(&prefix)).collect();
     let has = |text: &str| lines.iter().any(|line| line.contains(text));

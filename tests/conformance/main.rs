@@ -1,8 +1,12 @@
-//! Conformance suite: Spin guest fixtures (`fixtures/*`, built with spin-sdk 5) run
-//! through `wasmart_host::testing`, checking the host behaves like Spin 3.
+//! Conformance suite: Spin guest fixtures (`fixtures/*`, built with spin-sdk 5) run on
+//! `wasmart-host` through `wasmart_testing`, checking the host behaves like Spin 3: routing,
+//! headers, chaining, outbound HTTP and Redis, the Redis trigger, key-value, SQLite,
+//! variables, files, environment, logs and instance isolation.
 //!
-//! The fixtures are built once per test process by [`fixtures::wasm`]; see that module
-//! for the cargo command.
+//! The fixtures are built once per test process by `wasmart_testing::fixtures::wasm`
+//! (skipped when `WASMART_COMPONENTS_PREBUILT` is set).
+
+#![forbid(unsafe_code)]
 
 mod chaining;
 mod environment;

@@ -1,7 +1,7 @@
 //! Outbound HTTP: self requests (relative URLs, allowed by `http://self`), and the
 //! `allowed_outbound_hosts` allow-list for network requests (host, port and scheme).
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
 use crate::support::{
     assert_denied, echo_component, manifest, outbound_component, outbound_get, route,

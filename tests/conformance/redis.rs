@@ -8,10 +8,11 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wasmart_host::testing::{RedisServer, TestOptions};
+use wasmart_testing::eventually;
+use wasmart_testing::{RedisServer, TestOptions};
 
-use crate::fixtures::source;
-use crate::support::{error_of, eventually, manifest, Running};
+use crate::support::{error_of, manifest, Running};
+use wasmart_testing::fixtures::source;
 
 /// `redis-out` at `/redis/...`, allowed to reach `url` (its `redis_address`).
 fn outbound_manifest(url: &str) -> String {
@@ -219,23 +220,21 @@ async fn subscribers(server: &RedisServer, channel: &str) -> u64 {
 
 /// Waits until the trigger is subscribed to `events`.
 async fn wait_for_subscription(server: &RedisServer, timeout: Duration) {
-    eventually(
-        "the trigger's subscription to `events`",
-        timeout,
-        || async { (subscribers(server, "events").await >= 1).then_some(()) },
-    )
-    .await;
+    eventually(timeout, || async {
+        (subscribers(server, "events").await >= 1).then_some(())
+    })
+    .await
+    .expect("timed out waiting for the trigger's subscription to `events`");
 }
 
 /// Publishes `payload` once and waits until the trigger has handled it (`last`).
 async fn deliver(server: &RedisServer, app: &Running, payload: &str) {
     server.publish("events", payload.as_bytes()).await.unwrap();
-    eventually(
-        &format!("delivery of {payload:?}"),
-        Duration::from_secs(10),
-        || async { (last(app).as_deref() == Some(payload)).then_some(()) },
-    )
-    .await;
+    eventually(Duration::from_secs(10), || async {
+        (last(app).as_deref() == Some(payload)).then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("timed out waiting for delivery of {payload:?}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,10 +247,11 @@ async fn trigger_delivers_published_messages() {
     for payload in ["first", "second", "third"] {
         server.publish("events", payload.as_bytes()).await.unwrap();
     }
-    eventually("three more messages", Duration::from_secs(10), || async {
+    eventually(Duration::from_secs(10), || async {
         (count(&app) >= before + 3).then_some(())
     })
-    .await;
+    .await
+    .expect("timed out waiting for three more messages");
     assert_eq!(count(&app), before + 3);
     let stored: Vec<String> = (before + 1..=before + 3)
         .map(|n| {
@@ -261,12 +261,11 @@ async fn trigger_delivers_published_messages() {
     assert_eq!(stored, ["first", "second", "third"]);
     // Component output is written by an async stream, so it may trail the KV write.
     let line = format!("redis-in: message {}", before + 3);
-    eventually(
-        "the handler's log line",
-        Duration::from_secs(10),
-        || async { app.component_log("sink").contains(&line).then_some(()) },
-    )
-    .await;
+    eventually(Duration::from_secs(10), || async {
+        app.component_log("sink").contains(&line).then_some(())
+    })
+    .await
+    .expect("timed out waiting for the handler's log line");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,12 +278,11 @@ async fn trapping_message_does_not_stop_delivery() {
 
     server.publish("events", b"trap").await.unwrap();
     server.publish("events", b"after-trap").await.unwrap();
-    eventually(
-        "the message after the trap",
-        Duration::from_secs(10),
-        || async { (last(&app).as_deref() == Some("after-trap")).then_some(()) },
-    )
-    .await;
+    eventually(Duration::from_secs(10), || async {
+        (last(&app).as_deref() == Some("after-trap")).then_some(())
+    })
+    .await
+    .expect("timed out waiting for the message after the trap");
     assert_eq!(count(&app), before + 1, "the trapping message was counted");
     deliver(&server, &app, "later").await;
     assert_eq!(count(&app), before + 2);
@@ -315,13 +313,10 @@ async fn log_lines_of_a_delivery_carry_its_event_and_trace_ids() {
     );
     deliver(&server, &app, &envelope).await;
     let prefix = format!("[event=evt-log-1 trace={trace_id}] redis-in: message");
-    eventually(
-        "the delivery's prefixed line",
-        Duration::from_secs(10),
-        || async {
-            let log = app.component_log("sink");
-            log.lines().any(|l| l.starts_with(&prefix)).then_some(())
-        },
-    )
-    .await;
+    eventually(Duration::from_secs(10), || async {
+        let log = app.component_log("sink");
+        log.lines().any(|l| l.starts_with(&prefix)).then_some(())
+    })
+    .await
+    .expect("timed out waiting for the delivery's prefixed line");
 }

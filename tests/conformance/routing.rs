@@ -1,10 +1,10 @@
 //! HTTP routing: exact routes, `/...` wildcards, `:name` segments, precedence, 404s,
 //! private routes and `--component-id` selection.
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{echo_component, manifest, route, Running};
+use crate::support::{echo_component, http_component, manifest, route, Running};
+use wasmart_testing::fixtures::source;
 
 /// Components (all `echo`) on overlapping routes; `hidden` has a private route.
 fn routing_manifest() -> String {
@@ -51,10 +51,7 @@ async fn assert_routes(app: &Running, expected: &[(&str, Option<&str>)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_component_answers() {
-    let body = format!(
-        "\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n\n[component.hello]\nsource = {}\n",
-        source("hello")
-    );
+    let body = http_component("hello", &route("/..."), &source("hello"), "");
     let app = Running::start(&manifest("hello", &body), TestOptions::default()).await;
     for (method, path) in [("GET", "/"), ("POST", "/any/path?q=1")] {
         let response = app.send(method, path, &[], "ignored").await;

@@ -3,10 +3,10 @@
 //! grant rules as key-value (`access-denied`, undefined label = start-up error).
 
 use serde_json::json;
-use wasmart_host::testing::{TestOptions, TestResponse};
+use wasmart_testing::{TestOptions, TestResponse};
 
-use crate::fixtures::source;
-use crate::support::{error_of, manifest, new_dir, write_file, Running};
+use crate::support::{error_of, http_component, manifest, new_dir, route, write_file, Running};
+use wasmart_testing::fixtures::source;
 
 const RUNTIME_CONFIG: &str = r#"
 [sqlite_database.other]
@@ -17,24 +17,16 @@ path = "other-sqlite.db"
 /// `db` (at `/db/...`) may use `default` and `other`; `nodb` (at `/nodb/...`) nothing.
 fn sqlite_manifest() -> String {
     let sqlite = source("sqlite");
-    let body = format!(
-        r#"
-[[trigger.http]]
-route = "/db/..."
-component = "db"
-
-[[trigger.http]]
-route = "/nodb/..."
-component = "nodb"
-
-[component.db]
-source = {sqlite}
-sqlite_databases = ["default", "other"]
-
-[component.nodb]
-source = {sqlite}
-"#
-    );
+    let body = [
+        http_component(
+            "db",
+            &route("/db/..."),
+            &sqlite,
+            r#"sqlite_databases = ["default", "other"]"#,
+        ),
+        http_component("nodb", &route("/nodb/..."), &sqlite, ""),
+    ]
+    .concat();
     manifest("sqlite", &body)
 }
 
@@ -125,20 +117,17 @@ async fn ungranted_database_is_access_denied_on_both_interfaces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn granted_but_undefined_database_fails_at_start() {
-    let body = format!(
-        "\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"db\"\n\n[component.db]\nsource = {}\nsqlite_databases = [\"nowhere\"]\n",
-        source("sqlite")
+    let body = http_component(
+        "db",
+        &route("/..."),
+        &source("sqlite"),
+        r#"sqlite_databases = ["nowhere"]"#,
     );
-    let started = Running::try_start_in(
-        new_dir(),
+    let error = Running::start_error(
         &manifest("sqlite-undefined", &body),
-        TestOptions::default(),
+        "an app granting an undefined SQLite label",
     )
     .await;
-    let error = match started {
-        Ok(_) => panic!("an app granting an undefined SQLite label started"),
-        Err(e) => format!("{e:#}"),
-    };
     assert!(
         error.contains("nowhere"),
         "the error does not name the label: {error}"

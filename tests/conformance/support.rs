@@ -1,33 +1,37 @@
-//! Shared helpers: manifests, starting apps in temp dirs, polling with a deadline.
+//! The conformance suite's helpers: manifests around the fixtures, apps started in temp
+//! dirs, and the `outbound` fixture's reports.
 
-use std::future::Future;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wasmart_host::testing::{TestApp, TestOptions, TestResponse};
+use wasmart_testing::{TestApp, TestOptions, TestResponse};
 
-use crate::fixtures::source;
+use wasmart_testing::fixtures::source;
 
 /// A manifest (Spin manifest version 2) for application `name` followed by `body`.
 pub fn manifest(name: &str, body: &str) -> String {
     format!("spin_manifest_version = 2\n\n[application]\nname = \"{name}\"\n{body}")
 }
 
-/// An HTTP trigger on `route` (a TOML value, e.g. `"/x/..."` or `{ private = true }`)
-/// for component `id`, running fixture `echo` with `COMPONENT_NAME = id`.
-pub fn echo_component(id: &str, route: &str) -> String {
+/// An HTTP trigger on `route` (a TOML value, e.g. [`route`]`("/x/...")` or
+/// `{ private = true }`) for component `id` running `source` (a TOML value, e.g.
+/// `source("kv")`), followed by `settings`: more of the component's table (grants,
+/// environment, subtables).
+pub fn http_component(id: &str, route: &str, source: &str, settings: &str) -> String {
     format!(
-        r#"
-[[trigger.http]]
-route = {route}
-component = "{id}"
+        "\n[[trigger.http]]\nroute = {route}\ncomponent = \"{id}\"\n\n[component.{id}]\nsource = {source}\n{settings}\n"
+    )
+}
 
-[component.{id}]
-source = {source}
-environment = {{ COMPONENT_NAME = "{id}" }}
-"#,
-        source = source("echo"),
+/// An HTTP trigger on `route` (a TOML value) for component `id`, running fixture `echo`
+/// with `COMPONENT_NAME = id`.
+pub fn echo_component(id: &str, route: &str) -> String {
+    http_component(
+        id,
+        route,
+        &source("echo"),
+        &format!("environment = {{ COMPONENT_NAME = \"{id}\" }}"),
     )
 }
 
@@ -71,6 +75,15 @@ impl Running {
     ) -> anyhow::Result<Running> {
         let app = TestApp::start_toml(dir.path(), manifest, options).await?;
         Ok(Running { app, dir })
+    }
+
+    /// Why `manifest` does not start (with default options); panics, saying `what` started,
+    /// if it does.
+    pub async fn start_error(manifest: &str, what: &str) -> String {
+        match Self::try_start_in(new_dir(), manifest, TestOptions::default()).await {
+            Ok(_) => panic!("{what} started"),
+            Err(error) => format!("{error:#}"),
+        }
     }
 
     /// Stops the app and hands back its dir (to start again over the same files).
@@ -126,24 +139,6 @@ pub fn write_file(dir: &Path, relative: &str, contents: &str) -> PathBuf {
     path
 }
 
-/// Polls `probe` every 50 ms until it returns `Some`, or panics after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The JSON error variant of a fixture's error response (`{"error": ".."}`).
 pub fn error_of(response: &TestResponse) -> String {
     response.json()["error"]
@@ -155,17 +150,11 @@ pub fn error_of(response: &TestResponse) -> String {
 /// An HTTP trigger on `route` for component `id`, running fixture `outbound` with the
 /// given `allowed_outbound_hosts`.
 pub fn outbound_component(id: &str, route: &str, allowed_hosts: &[&str]) -> String {
-    format!(
-        r#"
-[[trigger.http]]
-route = "{route}"
-component = "{id}"
-
-[component.{id}]
-source = {source}
-allowed_outbound_hosts = {allowed_hosts:?}
-"#,
-        source = source("outbound"),
+    http_component(
+        id,
+        &self::route(route),
+        &source("outbound"),
+        &format!("allowed_outbound_hosts = {allowed_hosts:?}"),
     )
 }
 

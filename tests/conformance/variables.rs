@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use wasmart_host::testing::TestOptions;
+use wasmart_testing::eventually;
+use wasmart_testing::TestOptions;
 
-use crate::fixtures::source;
-use crate::support::{eventually, manifest, new_dir, Running};
+use crate::support::{manifest, Running};
+use wasmart_testing::fixtures::source;
 
 const SECRET: &str = "s3cr3t-v4lue-9d1c";
 
@@ -104,12 +105,11 @@ async fn invalid_names_are_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_variable_without_value_fails_start() {
-    let started =
-        Running::try_start_in(new_dir(), &variables_manifest(true), TestOptions::default()).await;
-    let error = match started {
-        Ok(_) => panic!("started without a value for the required variable"),
-        Err(e) => format!("{e:#}"),
-    };
+    let error = Running::start_error(
+        &variables_manifest(true),
+        "an app without a value for the required variable",
+    )
+    .await;
     assert!(
         error.contains("token"),
         "the error does not name the variable: {error}"
@@ -137,17 +137,19 @@ async fn secret_is_readable_but_never_logged() {
     let _ = app.fetch("/vars/api_key?again").await;
 
     // The component log has the fixture's line (so logging works) but not the value.
-    let log = eventually("the component log line", Duration::from_secs(5), || async {
+    let log = eventually(Duration::from_secs(5), || async {
         let log = app.component_log("vars");
         log.contains("variables: read api_key").then_some(log)
     })
-    .await;
+    .await
+    .expect("timed out waiting for the component log line");
     assert!(!log.contains(SECRET), "secret in the component log:\n{log}");
-    let access = eventually("two access log lines", Duration::from_secs(5), || async {
+    let access = eventually(Duration::from_secs(5), || async {
         let access = app.access_log();
         (access.lines().count() >= 2).then_some(access)
     })
-    .await;
+    .await
+    .expect("timed out waiting for two access log lines");
     assert!(
         !access.contains(SECRET),
         "secret in the access log:\n{access}"

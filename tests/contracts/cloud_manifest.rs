@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use toml::{Table, Value};
 
-use crate::workspace_root;
+use wasmart_testing::workspace_toml;
 
 /// The channel each producer publishes on (`service-kit` events, `docs/events.md`).
 const CHANNELS: &[(&str, &str)] = &[
@@ -15,10 +15,6 @@ const CHANNELS: &[(&str, &str)] = &[
     ("payments", "wasmart.payments"),
     ("alerts", "wasmart.ops"),
 ];
-
-fn manifest(file: &str) -> Table {
-    toml::from_str(&std::fs::read_to_string(workspace_root().join(file)).unwrap()).unwrap()
-}
 
 /// Why `cloud` is not `spin` rewired for Cloud (empty when it is).
 fn differences(spin: &Table, cloud: &Table) -> Vec<String> {
@@ -96,14 +92,17 @@ fn differences(spin: &Table, cloud: &Table) -> Vec<String> {
 
 #[test]
 fn the_cloud_manifest_is_the_same_app_without_redis() {
-    let errors = differences(&manifest("spin.toml"), &manifest("spin.cloud.toml"));
+    let errors = differences(
+        &workspace_toml("spin.toml"),
+        &workspace_toml("spin.cloud.toml"),
+    );
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]
 fn the_check_notices_drift_and_missing_pushes() {
-    let spin = manifest("spin.toml");
-    let mut cloud = manifest("spin.cloud.toml");
+    let spin = workspace_toml("spin.toml");
+    let mut cloud = workspace_toml("spin.cloud.toml");
     let components = cloud["component"].as_table_mut().unwrap();
     components["catalog"]
         .as_table_mut()

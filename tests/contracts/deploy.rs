@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{components, workspace_root};
+use wasmart_testing::{workspace_root, workspace_toml};
+
+use crate::components;
 
 /// Every YAML document under `dir`, with the file it came from.
 fn documents(dir: &Path) -> Vec<(PathBuf, Value)> {
@@ -123,9 +125,7 @@ fn every_manifest_passes_its_schema() {
 /// name that it lacks.
 fn mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
     let components: BTreeSet<String> = components().into_iter().collect();
-    let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-            .unwrap();
+    let manifest: toml::Table = workspace_toml("spin.toml");
     let variables: BTreeSet<&String> = manifest["variables"].as_table().unwrap().keys().collect();
     let mut errors = Vec::new();
     for (file, document) in documents.iter().filter(|(_, d)| d["kind"] == "SpinApp") {
@@ -260,9 +260,7 @@ struct SpinVariables {
 
 impl SpinVariables {
     fn load() -> Self {
-        let manifest: toml::Table =
-            toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-                .unwrap();
+        let manifest: toml::Table = workspace_toml("spin.toml");
         let mut required = BTreeSet::new();
         let mut secret = BTreeSet::new();
         for (name, declaration) in manifest["variables"].as_table().unwrap() {
@@ -352,28 +350,23 @@ fn retained(document: &Value) -> Vec<String> {
     }
 }
 
-/// Why the SpinApps among `documents` do not get the variables their components need: a
-/// required variable missing (Spin refuses to start without it, even where no retained
-/// component reads it), a secret given to a SpinApp none of whose components reads it, a
-/// variable set that nothing reads, a trigger's variable left at its one-machine default,
-/// a call to a service in another SpinApp without that service's `_origin` and `_path`
-/// (or with ones that do not lead to it), a ConfigMap or Secret key that is missing or
-/// names no variable.
-fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
-    let spin = SpinVariables::load();
-    let declared: BTreeSet<String> = {
-        let manifest: toml::Table =
-            toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-                .unwrap();
-        manifest["variables"]
-            .as_table()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect()
-    };
-    // ConfigMap and Secret name -> their keys and values.
-    let mut sources: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+/// ConfigMap or Secret (`configMapKeyRef`/`secretKeyRef`, name) -> its keys and values.
+type KeySources = BTreeMap<(String, String), BTreeMap<String, String>>;
+
+/// The variables `spin.toml` declares.
+fn declared_variables() -> BTreeSet<String> {
+    let manifest: toml::Table = workspace_toml("spin.toml");
+    manifest["variables"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The ConfigMaps and Secrets among `documents`, with their keys and values.
+fn key_sources(documents: &[(PathBuf, Value)]) -> KeySources {
+    let mut sources = KeySources::new();
     for (_, document) in documents {
         let (kind, field) = match document["kind"].as_str() {
             Some("ConfigMap") => ("configMapKeyRef", "data"),
@@ -389,23 +382,24 @@ fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
                 .collect(),
         );
     }
-    let spinapps: Vec<(&PathBuf, &Value)> = documents
-        .iter()
-        .filter(|(_, d)| d["kind"] == "SpinApp")
-        .map(|(file, d)| (file, d))
-        .collect();
-    let mut errors = Vec::new();
-    let mut referenced_sources = BTreeSet::new();
-    for &(file, document) in &spinapps {
-        let app = document["metadata"]["name"].as_str().unwrap_or_default();
+    sources
+}
+
+/// One SpinApp as the variable checks see it.
+struct SpinAppVariables<'a> {
+    app: &'a str,
+    /// The components it runs.
+    runs: Vec<String>,
+    /// The variables those components or their triggers read.
+    read: BTreeSet<&'a str>,
+    /// The variables it sets, with their entries.
+    set: BTreeMap<&'a str, &'a Value>,
+}
+
+impl<'a> SpinAppVariables<'a> {
+    fn new(spin: &'a SpinVariables, document: &'a Value) -> Self {
         let runs = retained(document);
-        let readers = |variable: &str| -> Vec<&str> {
-            runs.iter()
-                .filter(|c| spin.read_by.get(*c).is_some_and(|r| r.contains(variable)))
-                .map(String::as_str)
-                .collect()
-        };
-        let read: BTreeSet<&str> = runs
+        let read = runs
             .iter()
             .flat_map(|c| spin.read_by.get(c).into_iter().flatten())
             .chain(
@@ -414,104 +408,68 @@ fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
             )
             .map(String::as_str)
             .collect();
-        let set: BTreeMap<&str, &Value> = document["spec"]["variables"]
+        let set = document["spec"]["variables"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|v| v["name"].as_str().map(|name| (name, v)))
             .collect();
-        // The value a variable gets, when the manifests say it, and where from.
-        let value_of = |variable: &str| -> Option<String> {
-            let entry = set.get(variable)?;
-            if let Some(literal) = entry["value"].as_str() {
-                return Some(literal.to_owned());
-            }
-            let from = entry["valueFrom"].as_object()?;
-            let (kind, reference) = from.iter().next()?;
-            let name = reference["name"].as_str()?.to_owned();
-            sources
-                .get(&(kind.clone(), name))
-                .and_then(|keys| keys.get(reference["key"].as_str()?))
-                .cloned()
-        };
+        Self {
+            app: document["metadata"]["name"].as_str().unwrap_or_default(),
+            runs,
+            read,
+            set,
+        }
+    }
 
-        for (variable, entry) in &set {
-            if let Some((kind, reference)) = entry["valueFrom"]
-                .as_object()
-                .and_then(|from| from.iter().next())
-            {
-                let source = reference["name"].as_str().unwrap_or_default().to_owned();
-                let key = reference["key"].as_str().unwrap_or_default();
-                if key != *variable {
-                    errors.push(format!(
-                        "SpinApp {app}: {variable} reads key {key} (keys are named like the variables)"
-                    ));
-                }
-                match sources.get(&(kind.clone(), source.clone())) {
-                    Some(keys) if keys.contains_key(key) => {}
-                    Some(_) => errors.push(format!(
-                        "SpinApp {app}: {variable} reads key {key}, which {source} lacks"
-                    )),
-                    None => errors.push(format!(
-                        "SpinApp {app}: {variable} reads {kind} {source}, which no manifest defines"
-                    )),
-                }
-                referenced_sources.insert((kind.clone(), source));
-            }
-            let from_secret = entry["valueFrom"]["secretKeyRef"].is_object();
-            if read.contains(variable) {
-                if spin.secret.contains(*variable) && !from_secret {
-                    errors.push(format!(
-                        "SpinApp {app}: {variable} is a secret read by {:?}, but not taken from a Secret",
-                        readers(variable)
-                    ));
-                }
-            } else if !spin.required.contains(*variable) {
-                errors.push(format!(
-                    "SpinApp {app}: sets {variable}, which none of {runs:?} reads"
-                ));
-            } else if entry.get("value").is_none() {
-                errors.push(format!(
-                    "SpinApp {app}: {variable} is required but none of {runs:?} reads it: give it a placeholder `value`, not the real one"
-                ));
-            }
-        }
-        for variable in &spin.required {
-            if !set.contains_key(variable.as_str()) {
-                errors.push(if read.contains(variable.as_str()) {
-                    format!(
-                        "SpinApp {app}: {variable} is required and read by {:?}, but not set",
-                        readers(variable)
-                    )
-                } else {
-                    format!(
-                        "SpinApp {app}: {variable} is required (Spin will not start without it), but not set"
-                    )
-                });
-            }
-        }
-        let trigger_needs: BTreeSet<&String> = runs
+    /// The components it runs that read `variable`.
+    fn readers(&self, spin: &SpinVariables, variable: &str) -> Vec<&str> {
+        self.runs
             .iter()
-            .flat_map(|c| spin.trigger_needs.get(c).into_iter().flatten())
-            .collect();
-        for variable in trigger_needs {
-            if !set.contains_key(variable.as_str()) {
-                let users: Vec<&String> = runs
-                    .iter()
-                    .filter(|c| {
-                        spin.trigger_needs
-                            .get(*c)
-                            .is_some_and(|n| n.contains(variable))
-                    })
-                    .collect();
-                errors.push(format!(
-                    "SpinApp {app}: the triggers of {users:?} use {variable}, but it is not set"
-                ));
-            }
-        }
+            .filter(|c| spin.read_by.get(*c).is_some_and(|r| r.contains(variable)))
+            .map(String::as_str)
+            .collect()
+    }
 
-        // Calls between services: another SpinApp's are reached at its Service and the
-        // service's internal route; one in this SpinApp by service chaining (the defaults).
+    /// The value `variable` gets, when the manifests say it (literally or from a key).
+    fn value_of(&self, sources: &KeySources, variable: &str) -> Option<String> {
+        let entry = self.set.get(variable)?;
+        if let Some(literal) = entry["value"].as_str() {
+            return Some(literal.to_owned());
+        }
+        let from = entry["valueFrom"].as_object()?;
+        let (kind, reference) = from.iter().next()?;
+        let name = reference["name"].as_str()?.to_owned();
+        sources
+            .get(&(kind.clone(), name))
+            .and_then(|keys| keys.get(reference["key"].as_str()?))
+            .cloned()
+    }
+}
+
+/// Why the SpinApps among `documents` do not get the variables their components need: a
+/// required variable missing (Spin refuses to start without it, even where no retained
+/// component reads it), a secret given to a SpinApp none of whose components reads it, a
+/// variable set that nothing reads, a trigger's variable left at its one-machine default,
+/// a call to a service in another SpinApp without that service's `_origin` and `_path`
+/// (or with ones that do not lead to it), a ConfigMap or Secret key that is missing or
+/// names no variable.
+fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
+    let spin = SpinVariables::load();
+    let sources = key_sources(documents);
+    let spinapps: Vec<(&PathBuf, &Value)> = documents
+        .iter()
+        .filter(|(_, d)| d["kind"] == "SpinApp")
+        .map(|(file, d)| (file, d))
+        .collect();
+    let mut errors = Vec::new();
+    let mut referenced_sources = BTreeSet::new();
+    for &(file, document) in &spinapps {
+        let app = SpinAppVariables::new(&spin, document);
+        referenced_sources.extend(key_reference_mismatches(&app, &sources, &mut errors));
+        set_variable_mismatches(&spin, &app, &mut errors);
+        required_variable_mismatches(&spin, &app, &mut errors);
+        // Another SpinApp beside this one: its name and the components it runs.
         let peers: Vec<(&str, Vec<String>)> = spinapps
             .iter()
             .filter(|(other, _)| other.parent() == file.parent())
@@ -522,61 +480,9 @@ fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
                 )
             })
             .collect();
-        let called: BTreeMap<&String, &String> = runs
-            .iter()
-            .flat_map(|c| spin.calls.get(c).into_iter().flatten().map(move |s| (s, c)))
-            .collect();
-        for (service, caller) in called {
-            let names = [format!("{service}_origin"), format!("{service}_path")];
-            if runs.contains(service) {
-                for name in names.iter().filter(|n| set.contains_key(n.as_str())) {
-                    errors.push(format!(
-                        "SpinApp {app}: sets {name}, but {service} runs in it (service chaining reaches it)"
-                    ));
-                }
-                continue;
-            }
-            for name in names.iter().filter(|n| !set.contains_key(n.as_str())) {
-                errors.push(format!(
-                    "SpinApp {app}: {caller} calls {service}, which runs elsewhere, but {name} is not set"
-                ));
-            }
-            let home = peers
-                .iter()
-                .find(|(_, members)| members.contains(service))
-                .map(|(name, _)| *name);
-            let Some(home) = home else {
-                errors.push(format!(
-                    "SpinApp {app}: {caller} calls {service}, which no SpinApp beside it runs"
-                ));
-                continue;
-            };
-            if let Some(origin) = value_of(&names[0]) {
-                let host = origin
-                    .split_once("://")
-                    .map_or("", |(_, rest)| rest)
-                    .split([':', '/'])
-                    .next()
-                    .unwrap_or_default();
-                if host.split('.').next() != Some(home) {
-                    errors.push(format!(
-                        "SpinApp {app}: {} is {origin}, but {service} runs in SpinApp {home}",
-                        names[0]
-                    ));
-                }
-            }
-            if let (Some(path), Some(prefix)) =
-                (value_of(&names[1]), spin.route_prefix.get(service))
-            {
-                if &path != prefix {
-                    errors.push(format!(
-                        "SpinApp {app}: {} is {path:?}, but the route of {service} is {prefix}/...",
-                        names[1]
-                    ));
-                }
-            }
-        }
+        call_mismatches(&spin, &app, &sources, &peers, &mut errors);
     }
+    let declared = declared_variables();
     for ((kind, source), keys) in &sources {
         if !referenced_sources.contains(&(kind.clone(), source.clone())) {
             continue;
@@ -588,6 +494,184 @@ fn variable_mismatches(documents: &[(PathBuf, Value)]) -> Vec<String> {
         }
     }
     errors
+}
+
+/// Variables of `app` taken from a ConfigMap or Secret key that is misnamed or missing;
+/// returns the ConfigMaps and Secrets it reads.
+fn key_reference_mismatches(
+    app: &SpinAppVariables<'_>,
+    sources: &KeySources,
+    errors: &mut Vec<String>,
+) -> BTreeSet<(String, String)> {
+    let name = app.app;
+    let mut referenced = BTreeSet::new();
+    for (variable, entry) in &app.set {
+        let Some((kind, reference)) = entry["valueFrom"]
+            .as_object()
+            .and_then(|from| from.iter().next())
+        else {
+            continue;
+        };
+        let source = reference["name"].as_str().unwrap_or_default().to_owned();
+        let key = reference["key"].as_str().unwrap_or_default();
+        if key != *variable {
+            errors.push(format!(
+                "SpinApp {name}: {variable} reads key {key} (keys are named like the variables)"
+            ));
+        }
+        match sources.get(&(kind.clone(), source.clone())) {
+            Some(keys) if keys.contains_key(key) => {}
+            Some(_) => errors.push(format!(
+                "SpinApp {name}: {variable} reads key {key}, which {source} lacks"
+            )),
+            None => errors.push(format!(
+                "SpinApp {name}: {variable} reads {kind} {source}, which no manifest defines"
+            )),
+        }
+        referenced.insert((kind.clone(), source));
+    }
+    referenced
+}
+
+/// Variables `app` sets that none of its components reads, or secrets it takes from
+/// elsewhere than a Secret.
+fn set_variable_mismatches(
+    spin: &SpinVariables,
+    app: &SpinAppVariables<'_>,
+    errors: &mut Vec<String>,
+) {
+    let (name, runs) = (app.app, &app.runs);
+    for (variable, entry) in &app.set {
+        let from_secret = entry["valueFrom"]["secretKeyRef"].is_object();
+        if app.read.contains(variable) {
+            if spin.secret.contains(*variable) && !from_secret {
+                errors.push(format!(
+                    "SpinApp {name}: {variable} is a secret read by {:?}, but not taken from a Secret",
+                    app.readers(spin, variable)
+                ));
+            }
+        } else if !spin.required.contains(*variable) {
+            errors.push(format!(
+                "SpinApp {name}: sets {variable}, which none of {runs:?} reads"
+            ));
+        } else if entry.get("value").is_none() {
+            errors.push(format!(
+                "SpinApp {name}: {variable} is required but none of {runs:?} reads it: give it a placeholder `value`, not the real one"
+            ));
+        }
+    }
+}
+
+/// Required variables, and variables its triggers need, that `app` leaves unset.
+fn required_variable_mismatches(
+    spin: &SpinVariables,
+    app: &SpinAppVariables<'_>,
+    errors: &mut Vec<String>,
+) {
+    let name = app.app;
+    for variable in &spin.required {
+        if !app.set.contains_key(variable.as_str()) {
+            errors.push(if app.read.contains(variable.as_str()) {
+                format!(
+                    "SpinApp {name}: {variable} is required and read by {:?}, but not set",
+                    app.readers(spin, variable)
+                )
+            } else {
+                format!(
+                    "SpinApp {name}: {variable} is required (Spin will not start without it), but not set"
+                )
+            });
+        }
+    }
+    let trigger_needs: BTreeSet<&String> = app
+        .runs
+        .iter()
+        .flat_map(|c| spin.trigger_needs.get(c).into_iter().flatten())
+        .collect();
+    for variable in trigger_needs {
+        if !app.set.contains_key(variable.as_str()) {
+            let users: Vec<&String> = app
+                .runs
+                .iter()
+                .filter(|c| {
+                    spin.trigger_needs
+                        .get(*c)
+                        .is_some_and(|n| n.contains(variable))
+                })
+                .collect();
+            errors.push(format!(
+                "SpinApp {name}: the triggers of {users:?} use {variable}, but it is not set"
+            ));
+        }
+    }
+}
+
+/// Calls between services: another SpinApp's (among `peers`) are reached at its Service and
+/// the service's internal route; one in this SpinApp by service chaining (the defaults).
+fn call_mismatches(
+    spin: &SpinVariables,
+    app: &SpinAppVariables<'_>,
+    sources: &KeySources,
+    peers: &[(&str, Vec<String>)],
+    errors: &mut Vec<String>,
+) {
+    let name = app.app;
+    let called: BTreeMap<&String, &String> = app
+        .runs
+        .iter()
+        .flat_map(|c| spin.calls.get(c).into_iter().flatten().map(move |s| (s, c)))
+        .collect();
+    for (service, caller) in called {
+        let names = [format!("{service}_origin"), format!("{service}_path")];
+        if app.runs.contains(service) {
+            for variable in names.iter().filter(|n| app.set.contains_key(n.as_str())) {
+                errors.push(format!(
+                    "SpinApp {name}: sets {variable}, but {service} runs in it (service chaining reaches it)"
+                ));
+            }
+            continue;
+        }
+        for variable in names.iter().filter(|n| !app.set.contains_key(n.as_str())) {
+            errors.push(format!(
+                "SpinApp {name}: {caller} calls {service}, which runs elsewhere, but {variable} is not set"
+            ));
+        }
+        let home = peers
+            .iter()
+            .find(|(_, members)| members.contains(service))
+            .map(|(peer, _)| *peer);
+        let Some(home) = home else {
+            errors.push(format!(
+                "SpinApp {name}: {caller} calls {service}, which no SpinApp beside it runs"
+            ));
+            continue;
+        };
+        if let Some(origin) = app.value_of(sources, &names[0]) {
+            let host = origin
+                .split_once("://")
+                .map_or("", |(_, rest)| rest)
+                .split([':', '/'])
+                .next()
+                .unwrap_or_default();
+            if host.split('.').next() != Some(home) {
+                errors.push(format!(
+                    "SpinApp {name}: {} is {origin}, but {service} runs in SpinApp {home}",
+                    names[0]
+                ));
+            }
+        }
+        if let (Some(path), Some(prefix)) = (
+            app.value_of(sources, &names[1]),
+            spin.route_prefix.get(service),
+        ) {
+            if &path != prefix {
+                errors.push(format!(
+                    "SpinApp {name}: {} is {path:?}, but the route of {service} is {prefix}/...",
+                    names[1]
+                ));
+            }
+        }
+    }
 }
 
 #[test]
@@ -673,9 +757,7 @@ fn the_variable_check_catches_missing_extra_and_misdirected_variables() {
 
 #[test]
 fn the_production_runtime_config_covers_every_store_label() {
-    let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-            .unwrap();
+    let manifest: toml::Table = workspace_toml("spin.toml");
     let mut granted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for component in manifest["component"].as_table().unwrap().values() {
         for (key, table) in [

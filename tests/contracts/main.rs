@@ -1,6 +1,9 @@
-//! Contract tests: each built component imports only what its WIT world in `wit/` allows,
-//! and exports what its world requires; and each stays small enough to ship. The set-up
-//! steps the scripts share install what is missing, or say how.
+//! Contracts suite: each built component imports only what its WIT world in `wit/` allows
+//! and exports what its world requires, and stays small enough to ship; the architecture
+//! map, `spin.cloud.toml` and the deployment manifests under `deploy/` stay in step with
+//! `spin.toml`; the set-up steps the scripts share install what is missing, or say how.
+
+#![forbid(unsafe_code)]
 
 mod architecture;
 mod build_features;
@@ -10,42 +13,31 @@ mod setup;
 mod sizes;
 mod worlds;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The workspace root.
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
-
-/// `<target>/wasm32-wasip2/release`, after building `packages` (unless
-/// `WASMART_COMPONENTS_PREBUILT` is set).
-fn built(packages: &[&str]) -> PathBuf {
-    if std::env::var_os("WASMART_COMPONENTS_PREBUILT").is_none() {
-        let mut command =
-            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        command.args(["build", "--quiet", "--target", "wasm32-wasip2", "--release"]);
-        for package in packages {
-            command.arg("-p").arg(package);
-        }
-        let status = command.current_dir(workspace_root()).status().unwrap();
-        assert!(status.success(), "building {packages:?} failed");
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("wasm32-wasip2")
-        .join("release")
-}
+use wasmart_testing::{built_components, workspace_toml};
 
 /// The component ids of the root `spin.toml`.
 fn components() -> Vec<String> {
-    let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap())
-            .unwrap();
-    manifest["component"]
+    workspace_toml("spin.toml")["component"]
         .as_table()
         .unwrap()
         .keys()
         .cloned()
+        .collect()
+}
+
+/// Every component of the root `spin.toml` with its release `.wasm` (built unless
+/// `WASMART_COMPONENTS_PREBUILT` is set).
+fn built_components_wasm() -> Vec<(String, PathBuf)> {
+    let components = components();
+    let packages: Vec<&str> = components.iter().map(String::as_str).collect();
+    let dir = built_components(&packages);
+    components
+        .into_iter()
+        .map(|component| {
+            let wasm = dir.join(format!("{}.wasm", component.replace('-', "_")));
+            (component, wasm)
+        })
         .collect()
 }

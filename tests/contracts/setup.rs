@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// Each package the stub managers know, with the programs it puts on PATH.
 const PACKAGES: &[(&str, &[&str])] = &[
@@ -243,6 +243,22 @@ fn without_root_or_sudo_it_stops_with_the_command_for_each_platform() {
          \x20 Debian/Ubuntu: sudo apt-get install -y redis-server chromium python3-venv\n\
          \x20 Fedora:        sudo dnf install -y redis chromium python3\n\
          \x20 macOS:         brew install redis python && brew install --cask chromium\n"
+    );
+}
+
+#[test]
+fn python3_for_the_code_checks_comes_from_each_platforms_package() {
+    let sandbox = Sandbox::new(1000)
+        .with_sudo(false)
+        .with_manager("apt-get", true);
+    let output = sandbox.require(&["python3"]);
+    assert!(!output.status.success());
+    assert_eq!(
+        text(&output.stderr),
+        "Missing: python3. Install with the line for your platform, then run this again:\n\
+         \x20 Debian/Ubuntu: sudo apt-get install -y python3\n\
+         \x20 Fedora:        sudo dnf install -y python3\n\
+         \x20 macOS:         brew install python\n"
     );
 }
 

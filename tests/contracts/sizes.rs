@@ -1,19 +1,15 @@
 //! Every component of `spin.toml` ships as a release `.wasm` under 2 MB (see
 //! `scripts/release` and the table in `docs/performance.md`).
 
-use crate::{built, components};
+use crate::built_components_wasm;
 
 /// The most a component's release `.wasm` may weigh.
 const LIMIT_BYTES: u64 = 2 * 1024 * 1024;
 
 #[test]
 fn every_release_component_is_under_two_megabytes() {
-    let components = components();
-    let packages: Vec<&str> = components.iter().map(String::as_str).collect();
-    let dir = built(&packages);
     let mut too_large = Vec::new();
-    for component in &components {
-        let wasm = dir.join(format!("{}.wasm", component.replace('-', "_")));
+    for (component, wasm) in built_components_wasm() {
         let bytes = std::fs::metadata(&wasm)
             .unwrap_or_else(|error| panic!("{}: {error}", wasm.display()))
             .len();

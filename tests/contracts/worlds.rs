@@ -6,7 +6,9 @@ use std::path::Path;
 
 use wit_parser::{Resolve, WorldItem};
 
-use crate::{built, components, workspace_root};
+use wasmart_testing::{built_components, workspace_root};
+
+use crate::{built_components_wasm, components};
 
 /// The interfaces a world imports (elaborated: with everything they use) and exports, as
 /// `namespace:package/interface@version` names.
@@ -73,13 +75,9 @@ fn violations(wasm: &Path, world: &World) -> Vec<String> {
 
 #[test]
 fn every_component_stays_inside_its_world() {
-    let components = components();
-    let packages: Vec<&str> = components.iter().map(String::as_str).collect();
-    let dir = built(&packages);
     let mut failures = Vec::new();
-    for component in &components {
-        let wasm = dir.join(format!("{}.wasm", component.replace('-', "_")));
-        for problem in violations(&wasm, &world(component)) {
+    for (component, wasm) in built_components_wasm() {
+        for problem in violations(&wasm, &world(&component)) {
             failures.push(format!("{component} {problem}"));
         }
     }
@@ -90,7 +88,7 @@ fn every_component_stays_inside_its_world() {
 fn the_check_catches_a_capability_outside_the_world() {
     // The key-value fixture imports key-value, which the accounts world does not grant, and
     // exports no Redis handler, which the catalog world requires.
-    let dir = built(&["fixture-kv"]);
+    let dir = built_components(&["fixture-kv"]);
     let wasm = dir.join("fixture_kv.wasm");
     let accounts = violations(&wasm, &world("accounts"));
     assert!(

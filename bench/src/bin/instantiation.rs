@@ -4,6 +4,8 @@
 //! Usage: `instantiation [MANIFEST] [COMPONENT] [ITERATIONS]`
 //! (defaults: `bench/manifests/hello.toml`, `hello`, `2000`).
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -5,6 +5,8 @@
 //! Usage: `otlp_sink ADDR` (e.g. `127.0.0.1:4318`). On SIGTERM or Ctrl-C it prints
 //! `requests=N bytes=M` (export requests received and their body bytes) and exits.
 
+#![forbid(unsafe_code)]
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -165,7 +165,7 @@ pub fn resolve(db: &Db, id: &str, now: i64) -> Result<(), Error> {
     )
 }
 
-fn real(row: &RowView, column: &str) -> f64 {
+fn real(row: &RowView<'_>, column: &str) -> f64 {
     row.opt_real(column).unwrap_or_default()
 }
 

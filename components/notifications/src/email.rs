@@ -23,7 +23,7 @@ pub struct Email<'a> {
 /// An email provider.
 pub trait EmailSender {
     /// Sends `email`; sending the same notification id again sends nothing.
-    fn send(&self, email: &Email) -> Result<(), String>;
+    fn send(&self, email: &Email<'_>) -> Result<(), String>;
 }
 
 /// Emails every notification that has an address and has not been emailed yet; returns

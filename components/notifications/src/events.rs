@@ -18,10 +18,10 @@ pub fn handle(db: &Db, envelope: &Envelope) -> Result<(), HandlerError> {
     let id = envelope.id.as_str();
     match envelope.event_type.as_str() {
         AlertRaised::TYPE => {
-            repository::insert_broadcast(db, &alert_raised(decode(envelope)?), id, now_ms())?
+            repository::insert_broadcast(db, &alert_raised(decode(envelope)?), id, now_ms())?;
         }
         AlertResolved::TYPE => {
-            repository::insert_broadcast(db, &alert_resolved(decode(envelope)?), id, now_ms())?
+            repository::insert_broadcast(db, &alert_resolved(decode(envelope)?), id, now_ms())?;
         }
         _ => {
             if let Some(notification) = compose(envelope)? {

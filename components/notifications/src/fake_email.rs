@@ -43,7 +43,7 @@ impl FakeEmailProvider {
 }
 
 impl EmailSender for FakeEmailProvider {
-    fn send(&self, email: &Email) -> Result<(), String> {
+    fn send(&self, email: &Email<'_>) -> Result<(), String> {
         if email.to.starts_with(FAIL_ONCE) {
             let failed = format!("failed:{}", email.notification_id);
             if !self

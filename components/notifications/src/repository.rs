@@ -279,7 +279,7 @@ fn all(result: &QueryResult) -> Vec<Notification> {
         .collect()
 }
 
-fn read(row: &RowView) -> Option<Notification> {
+fn read(row: &RowView<'_>) -> Option<Notification> {
     Some(Notification {
         id: NotificationId::parse(&row.text("id"))?,
         email: row.opt_text("email"),

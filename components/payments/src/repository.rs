@@ -258,7 +258,7 @@ pub struct Settlement<'a> {
 }
 
 /// Records how an attempt ended and releases the claim.
-pub fn settle(db: &Db, id: &PaymentId, settlement: &Settlement, now: i64) -> Result<(), Error> {
+pub fn settle(db: &Db, id: &PaymentId, settlement: &Settlement<'_>, now: i64) -> Result<(), Error> {
     db.execute(
         "UPDATE payments SET status = ?, charge_id = COALESCE(?, charge_id), failure_reason = ?,
              next_attempt_at = ?, claimed_at = NULL, updated_at = ?
@@ -386,7 +386,7 @@ fn first(result: &spin_sdk::sqlite::QueryResult) -> Option<Payment> {
 }
 
 /// A row as a [`Payment`]; `None` for a row without its intent.
-fn read(row: &RowView) -> Option<Payment> {
+fn read(row: &RowView<'_>) -> Option<Payment> {
     let currency = Currency::try_from(row.opt_text("currency")?).ok()?;
     Some(Payment {
         id: PaymentId::parse(&row.text("id"))?,

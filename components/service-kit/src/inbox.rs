@@ -144,9 +144,8 @@ impl Consumer<'_> {
         let Some(message) = Rows::new(&found).first().map(|row| row.text("message")) else {
             return Ok(None);
         };
-        let envelope = match serde_json::from_str::<Envelope>(&message) {
-            Ok(envelope) => envelope,
-            Err(_) => return Ok(Some(Delivery::DeadLettered)),
+        let Ok(envelope) = serde_json::from_str::<Envelope>(&message) else {
+            return Ok(Some(Delivery::DeadLettered));
         };
         db.execute(
             "UPDATE inbox SET status = 'failed', attempts = 0, updated_at = ? WHERE event_id = ?",

@@ -222,7 +222,7 @@ pub fn add_to_linker<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmt
         |mut store: wasmtime::StoreContextMut<'_, T>,
          (request, options): (
             Resource<HostOutgoingRequest>,
-            Option<Resource<wasi_types::RequestOptions>>,
+            Option<Resource<RequestOptions>>,
         )| {
             let mut view = store.data_mut().http();
             let outgoing = view.table.get_mut(&request)?;

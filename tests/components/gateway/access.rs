@@ -8,7 +8,8 @@ use base64::Engine;
 use service_kit::token::{self, Claims};
 
 use super::client::{Api, Session};
-use crate::support::{assert_problem, eventually, JWT_SIGNING_KEY};
+use crate::support::{assert_problem, JWT_SIGNING_KEY};
+use wasmart_testing::eventually;
 
 fn claims(session: &Session, role: &str, exp: i64) -> Claims {
     Claims {

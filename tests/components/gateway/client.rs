@@ -3,6 +3,7 @@
 //! a 5xx unless the test deliberately broke an upstream.
 
 use serde_json::{json, Value};
+use wasmart_testing::HttpClient;
 
 use super::contract;
 use crate::support::{
@@ -13,6 +14,7 @@ use crate::support::{
 /// unless `D` says otherwise.
 pub struct Api<D: Deployment = Shop> {
     pub shop: D,
+    client: HttpClient,
 }
 
 /// A signed-in caller.
@@ -37,7 +39,10 @@ impl Api {
 impl<D: Deployment> Api<D> {
     /// The public API of `shop`.
     pub fn over(shop: D) -> Self {
-        Self { shop }
+        Self {
+            shop,
+            client: HttpClient::new(),
+        }
     }
 
     /// A request to `path` (below the host, e.g. `/api/v1/products?q=x`).
@@ -198,10 +203,11 @@ impl<D: Deployment> Call<'_, D> {
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
             .collect();
+        let origin = self.api.shop.public_origin();
         let response = self
             .api
-            .shop
-            .request(self.method, self.path, &headers, self.body)
+            .client
+            .request(&origin, self.method, self.path, &headers, self.body)
             .await
             .unwrap_or_else(|error| panic!("{} {}: {error:#}", self.method, self.path));
         let what = format!(

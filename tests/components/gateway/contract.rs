@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// The OpenAPI document, parsed once.
 pub fn document() -> &'static Value {

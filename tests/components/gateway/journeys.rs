@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::client::{Api, Session};
-use crate::support::{assert_problem, checkout_body, eventually, Deployment};
+use crate::support::{assert_problem, checkout_body, Deployment};
+use wasmart_testing::eventually;
 
 /// Polls `GET /api/v1/orders/{id}` until the order's status is `status`.
 async fn wait_for_status<D: Deployment>(
@@ -32,7 +33,27 @@ async fn a_customer_registers_shops_pays_is_notified_and_cancels() {
 /// Registers, signs in, browses, fills and changes a cart, checks out (idempotently), is paid
 /// and notified, cancels in vain, and is declined.
 pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
-    // Register and sign in; the email is taken afterwards, and a wrong password is a 401.
+    let ada = register_and_sign_in(api).await;
+    browse(api, &ada).await;
+    let products = fill_the_cart(api, &ada).await;
+    let order_id = check_out_paid_and_notified(api, &ada).await;
+
+    // A paid order cannot be cancelled by its customer; a declined one ends payment_failed.
+    let cancel = api
+        .post(&format!("/api/v1/orders/{order_id}/cancel"))
+        .token(&ada.token)
+        .send()
+        .await;
+    assert_problem(&cancel, 409);
+    api.put_in_cart(&ada, &products[2], 1).await;
+    let declined = api.place_order(&ada, "tok_chargeDeclined").await;
+    let declined_id = declined["id"].as_str().unwrap();
+    wait_for_status(api, &ada, declined_id, "payment_failed").await;
+}
+
+/// Registers Ada and signs her in; the email is taken afterwards, and a wrong password is a
+/// 401.
+async fn register_and_sign_in<D: Deployment>(api: &Api<D>) -> Session {
     let email = "ada@example.test";
     let registration = json!({"email": email, "password": "analytical engine", "name": "Ada"});
     let registered = api
@@ -63,9 +84,13 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     assert_eq!(profile.status, 200, "{}", profile.text());
     assert_eq!(profile.json()["name"], "Ada Lovelace");
 
-    // Browse: the storefront, categories, a search, a category page sorted by price, the
-    // second page, a product and its picture.
-    let storefront = api.fetch("/api/v1/storefront", &ada).await;
+    ada
+}
+
+/// Browses: the storefront, categories, a search, a category page sorted by price, the
+/// second page, a product and its picture.
+async fn browse<D: Deployment>(api: &Api<D>, ada: &Session) {
+    let storefront = api.fetch("/api/v1/storefront", ada).await;
     assert_eq!(storefront["signed_in"], true);
     assert_eq!(storefront["unavailable"], json!([]));
     assert_eq!(storefront["cart"]["item_count"], 0);
@@ -132,12 +157,14 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     let picture = api.get(first["image_url"].as_str().unwrap()).send().await;
     assert_eq!(picture.status, 200);
     assert_eq!(picture.headers["content-type"], "image/svg+xml");
+}
 
-    // Fill the cart, change a quantity, take a product out.
+/// Fills the cart, changes a quantity, takes a product out; returns three products.
+async fn fill_the_cart<D: Deployment>(api: &Api<D>, ada: &Session) -> Vec<Value> {
     let products = api.products(3).await;
-    api.put_in_cart(&ada, &products[0], 1).await;
-    api.put_in_cart(&ada, &products[1], 3).await;
-    api.put_in_cart(&ada, &products[0], 2).await;
+    api.put_in_cart(ada, &products[0], 1).await;
+    api.put_in_cart(ada, &products[1], 3).await;
+    api.put_in_cart(ada, &products[0], 2).await;
     let removed = api
         .request(
             "DELETE",
@@ -151,11 +178,15 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
         "{}",
         removed.text()
     );
-    let cart = api.fetch("/api/v1/cart", &ada).await;
+    let cart = api.fetch("/api/v1/cart", ada).await;
     assert_eq!(cart["item_count"], 2);
 
-    // Check out (a retry with the same key is the same order); it becomes paid, and a
-    // notification says so.
+    products
+}
+
+/// Checks out (a retry with the same key is the same order); it becomes paid, and a
+/// notification says so. Returns the order's id.
+async fn check_out_paid_and_notified<D: Deployment>(api: &Api<D>, ada: &Session) -> String {
     let checkout = || {
         api.post("/api/v1/orders")
             .token(&ada.token)
@@ -169,9 +200,9 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
     let retried = checkout().send().await;
     assert_eq!(retried.json()["id"], order["id"]);
     let order_id = order["id"].as_str().unwrap();
-    wait_for_status(api, &ada, order_id, "paid").await;
+    wait_for_status(api, ada, order_id, "paid").await;
     let notifications = eventually(Duration::from_secs(5), || async {
-        let list = api.fetch("/api/v1/notifications", &ada).await;
+        let list = api.fetch("/api/v1/notifications", ada).await;
         let items = list["items"].as_array().cloned().unwrap_or_default();
         items
             .into_iter()
@@ -189,30 +220,20 @@ pub async fn customer_journey<D: Deployment>(api: &Api<D>) {
         .send()
         .await;
     assert_eq!(read.status, 200, "{}", read.text());
-    let storefront = api.fetch("/api/v1/storefront", &ada).await;
+    let storefront = api.fetch("/api/v1/storefront", ada).await;
     assert_eq!(storefront["unread_notifications"], unread - 1);
     assert_eq!(
         storefront["cart"]["item_count"], 0,
         "checkout empties the cart"
     );
-    let history = api.fetch("/api/v1/orders", &ada).await;
+    let history = api.fetch("/api/v1/orders", ada).await;
     assert!(history["items"]
         .as_array()
         .unwrap()
         .iter()
         .any(|o| o["id"] == order["id"]));
 
-    // A paid order cannot be cancelled by its customer; a declined one ends payment_failed.
-    let cancel = api
-        .post(&format!("/api/v1/orders/{order_id}/cancel"))
-        .token(&ada.token)
-        .send()
-        .await;
-    assert_problem(&cancel, 409);
-    api.put_in_cart(&ada, &products[2], 1).await;
-    let declined = api.place_order(&ada, "tok_chargeDeclined").await;
-    let declined_id = declined["id"].as_str().unwrap();
-    wait_for_status(api, &ada, declined_id, "payment_failed").await;
+    order_id.to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -411,7 +411,7 @@ mod tests {
         let plain = OtlpConfig::new("http://c:4318/v1/traces", Protocol::HttpJson).unwrap();
         assert_eq!(plain.resource("wasmart")[0].1, "wasmart");
         assert!(matches!(
-            super::parse_pairs("X", "novalue"),
+            parse_pairs("X", "novalue"),
             Err(OtlpConfigError::InvalidValue { .. })
         ));
     }

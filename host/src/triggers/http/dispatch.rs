@@ -277,7 +277,7 @@ impl HttpTrigger {
     ) -> http::Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B::Error: Into<Error>,
     {
         let default_host = self.default_host();
         let path_and_query = path_and_query(request.uri());
@@ -305,7 +305,7 @@ impl HttpTrigger {
     ) -> http::Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B::Error: Into<Error>,
     {
         let correlation = invocation.correlation.clone();
         match handler::run(&self.executor, id, request, invocation).await {

@@ -1,5 +1,5 @@
-//! The test harness: start an application on port 0 with a fresh temporary state dir, send it
-//! requests, look into its stores and logs, and run private Redis servers.
+//! [`TestApp`]: an application started on 127.0.0.1:0 with a fresh temporary state dir, to
+//! send requests to and to look into (its stores, logs and metrics).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,14 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use wasmart_host::engine::EngineOptions;
+use wasmart_host::observability::otlp::OtlpConfig;
+use wasmart_host::{App, AppOptions, RunningApp};
 
-use crate::engine::EngineOptions;
-use crate::observability::otlp::OtlpConfig;
-use crate::redis_server::PrivateRedis;
-use crate::{App, AppOptions, RunningApp};
+use crate::client::{read_response, request_builder, HttpClient, TestResponse};
 
 /// How to start a test application; `Default` gives the same defaults as `up`.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +33,7 @@ pub struct TestOptions {
     /// Serve metrics on a free loopback port (like `--metrics-listen 127.0.0.1:0`).
     pub metrics: bool,
     /// What the HTTP server allows a client (default: as `up`).
-    pub http_limits: Option<crate::triggers::http::limits::HttpLimits>,
+    pub http_limits: Option<wasmart_host::triggers::http::limits::HttpLimits>,
     /// Export spans (what `up` reads from `OTEL_EXPORTER_OTLP_*`; tests must not share the
     /// process environment).
     pub otlp: Option<OtlpConfig>,
@@ -48,91 +45,6 @@ pub struct TestApp {
     client: HttpClient,
     runtime_config: Option<PathBuf>,
     _state: tempfile::TempDir,
-}
-
-/// A response, fully read.
-#[derive(Debug, Clone)]
-pub struct TestResponse {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-impl TestResponse {
-    /// The body as UTF-8 text (lossy).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The body as JSON; panics with the body text if it is not JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-/// A plain HTTP/1.1 client for tests, reading whole responses.
-#[derive(Clone)]
-pub struct HttpClient {
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-}
-
-impl Default for HttpClient {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl HttpClient {
-    pub fn new() -> Self {
-        Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
-        }
-    }
-
-    /// Sends `method` `base_url``path` with `headers` and `body`, and reads the whole response.
-    pub async fn request(
-        &self,
-        base_url: &str,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Bytes>,
-    ) -> anyhow::Result<TestResponse> {
-        let request = request_builder(method, &format!("{base_url}{path}"), headers);
-        let response = self
-            .client
-            .request(request.body(Full::new(body.into()))?)
-            .await?;
-        read_response(response).await
-    }
-}
-
-fn request_builder(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::request::Builder {
-    headers.iter().fold(
-        http::Request::builder().method(method).uri(uri),
-        |request, (name, value)| request.header(*name, *value),
-    )
-}
-
-async fn read_response<B>(response: http::Response<B>) -> anyhow::Result<TestResponse>
-where
-    B: hyper::body::Body,
-    B::Error: std::fmt::Debug,
-{
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|error| anyhow::anyhow!("reading the body: {error:?}"))?
-        .to_bytes();
-    Ok(TestResponse {
-        status,
-        headers,
-        body,
-    })
 }
 
 impl TestApp {
@@ -162,7 +74,7 @@ impl TestApp {
                 cache_dir: defaults.cache_dir,
             },
             request_timeout: options.request_timeout.unwrap_or(Duration::from_secs(30)),
-            max_event_instances: crate::DEFAULT_MAX_EVENT_INSTANCES,
+            max_event_instances: wasmart_host::DEFAULT_MAX_EVENT_INSTANCES,
             http_limits: options.http_limits.unwrap_or_default(),
             console_logs: false,
             log_format: Default::default(),
@@ -306,7 +218,6 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    /// `<state-dir>/logs/access.log`; waits briefly for the background writer.
     /// The metrics listener's base URL, when [`TestOptions::metrics`] asked for one.
     pub fn metrics_url(&self) -> Option<String> {
         self.running
@@ -319,6 +230,7 @@ impl TestApp {
         self.running.metrics_text()
     }
 
+    /// `<state-dir>/logs/access.log`; waits briefly for the background writer.
     pub fn access_log(&self) -> String {
         std::thread::sleep(Duration::from_millis(50));
         std::fs::read_to_string(self.running.state_dir().access_log()).unwrap_or_default()
@@ -327,124 +239,5 @@ impl TestApp {
     /// Stops the application, letting in-flight requests finish.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.running.shutdown().await
-    }
-}
-
-/// A private `redis-server` on a free loopback port, with its data in a temporary folder.
-pub struct RedisServer {
-    server: Option<PrivateRedis>,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-/// Messages of one subscribed channel.
-pub struct RedisSubscription {
-    messages: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl RedisServer {
-    /// Starts a server on a free port.
-    pub async fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let dir = tempfile::tempdir()?;
-        let server = PrivateRedis::start(port, dir.path()).await?;
-        Ok(Self {
-            server: Some(server),
-            port,
-            dir,
-        })
-    }
-
-    /// `redis://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Stops the server (to test reconnection).
-    pub async fn stop(&mut self) -> anyhow::Result<()> {
-        if let Some(mut server) = self.server.take() {
-            server.stop().await;
-        }
-        Ok(())
-    }
-
-    /// Kills the server (SIGKILL, nothing saved: keys and in-flight messages are lost, as in
-    /// a crash). `start_again` brings it back on the same port.
-    pub async fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut server) = self.server.take() {
-            server.kill().await;
-        }
-        Ok(())
-    }
-
-    /// Starts a stopped or killed server again on the same port, with the same data dir.
-    pub async fn start_again(&mut self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.server.is_none(), "the server is still running");
-        self.server = Some(PrivateRedis::start(self.port, self.dir.path()).await?);
-        Ok(())
-    }
-
-    /// Starts the server again on the same port.
-    pub async fn restart(&mut self) -> anyhow::Result<()> {
-        self.stop().await?;
-        self.server = Some(PrivateRedis::start(self.port, self.dir.path()).await?);
-        Ok(())
-    }
-
-    async fn connection(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
-        Ok(redis::Client::open(self.url())?
-            .get_multiplexed_async_connection()
-            .await?)
-    }
-
-    /// `PUBLISH channel payload`.
-    pub async fn publish(&self, channel: &str, payload: &[u8]) -> anyhow::Result<()> {
-        let _: i64 = redis::cmd("PUBLISH")
-            .arg(channel)
-            .arg(payload)
-            .query_async(&mut self.connection().await?)
-            .await?;
-        Ok(())
-    }
-
-    /// `GET key`.
-    pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut self.connection().await?)
-            .await?)
-    }
-
-    /// Subscribes to `channel`; returns once the subscription is active.
-    pub async fn subscribe(&self, channel: &str) -> anyhow::Result<RedisSubscription> {
-        use futures::StreamExt;
-        let mut pubsub = redis::Client::open(self.url())?.get_async_pubsub().await?;
-        pubsub.subscribe(channel).await?;
-        let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            let mut stream = pubsub.into_on_message();
-            while let Some(message) = stream.next().await {
-                if sender.send(message.get_payload_bytes().to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(RedisSubscription {
-            messages,
-            _task: task,
-        })
-    }
-}
-
-impl RedisSubscription {
-    /// The next message, or an error after `timeout`.
-    pub async fn next_message(&mut self, timeout: Duration) -> anyhow::Result<Vec<u8>> {
-        tokio::time::timeout(timeout, self.messages.recv())
-            .await
-            .context("no message within the timeout")?
-            .context("subscription closed")
     }
 }
