@@ -212,6 +212,12 @@ fixture_packages() {
   done
 }
 
+# `-p <name>` for every package scripts/test runs the tests of, in one cargo run (so the
+# host is built with the features the test build needs: see workspace-hack/Cargo.toml).
+test_packages() {
+  printf -- '-p wasmart-host -p wasmart-testing %s-p wasmart-tests' "$(component_packages)"
+}
+
 # `-p <name>` for every component: the gateway, and each one under components/ (the folder
 # name is the package name).
 component_packages() {

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wasmart_host::observability::otlp::OtlpConfig;
+use wasmart_host::triggers::http::limits::HttpLimits;
 use wasmart_testing::eventually;
 pub use wasmart_testing::TestResponse;
 use wasmart_testing::{RedisServer, TestApp, TestOptions};
-use wasmart_host::triggers::http::limits::HttpLimits;
 
 use wasmart_testing::{built_components, workspace_root};
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use crate::workspace_root;
+use wasmart_testing::workspace_root;
 
 /// The compilation units cargo plans for `cargo <args>`: each unit's package, features and
 /// profile. `--unit-graph` is unstable, hence RUSTC_BOOTSTRAP (nothing is built).
@@ -41,10 +41,11 @@ fn planned_units(args: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-/// `-p NAME` for every component, as `scripts/lib.sh` lists them.
-fn component_packages() -> Vec<String> {
+/// `-p NAME` for every package whose tests `scripts/test` runs, as `scripts/lib.sh` lists
+/// them.
+fn test_packages() -> Vec<String> {
     let output = Command::new("bash")
-        .args(["-c", "source scripts/lib.sh && component_packages"])
+        .args(["-c", "source scripts/lib.sh && test_packages"])
         .current_dir(workspace_root())
         .output()
         .unwrap();
@@ -60,9 +61,8 @@ fn component_packages() -> Vec<String> {
 fn the_test_build_reuses_every_unit_of_the_host_build() {
     let words = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
     let host = planned_units(&words("build -p wasmart-host"));
-    let mut test_run = words("test --no-run -p wasmart-host");
-    test_run.extend(component_packages());
-    test_run.extend(words("-p wasmart-tests"));
+    let mut test_run = words("test --no-run");
+    test_run.extend(test_packages());
     let tests = planned_units(&test_run);
 
     let rebuilt: Vec<&String> = host.difference(&tests).collect();
