@@ -100,12 +100,16 @@ pub struct Address {
 }
 
 impl Address {
-    /// Trims every field and names each one out of bounds (`<prefix>.city`, ...).
+    /// Names each field out of bounds (`<prefix>.city`, ...): as sent, 1 to `max`
+    /// characters, not all whitespace (the public schema's `minLength`, `maxLength` and
+    /// `pattern: \S`); then trims every field.
     pub fn check(&mut self, prefix: &str) -> Vec<crate::FieldError> {
         let mut errors = Vec::new();
         let mut field = |name: &str, value: &mut String, max: usize| {
+            let blank = value.trim().is_empty();
+            let length = value.chars().count();
             *value = value.trim().to_owned();
-            if !(1..=max).contains(&value.chars().count()) {
+            if blank || length > max {
                 errors.push(crate::FieldError::new(
                     format!("{prefix}.{name}"),
                     format!("must be 1 to {max} characters"),
@@ -117,8 +121,9 @@ impl Address {
         field("city", &mut self.city, 100);
         field("postal_code", &mut self.postal_code, 20);
         if let Some(line2) = &mut self.line2 {
+            let length = line2.chars().count();
             *line2 = line2.trim().to_owned();
-            if line2.chars().count() > 200 {
+            if length > 200 {
                 errors.push(crate::FieldError::new(
                     format!("{prefix}.line2"),
                     "must be at most 200 characters",

@@ -51,8 +51,15 @@ pub fn declares_json(request: &Request) -> bool {
     media_type.eq_ignore_ascii_case("application/json")
 }
 
-/// Parses JSON bytes into `T`, naming the offending field on failure.
+/// Parses JSON bytes into `T`, naming the offending field on failure. Every body is a JSON
+/// object: serde would also read a struct from an array of its fields (`[null, null]`).
 pub fn parse_json_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Err(Problem::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -131,7 +138,9 @@ impl Query {
         expected: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, FieldError> {
-        match self.get(name) {
+        // A parameter sent empty (`page=`) is checked like any other value.
+        let value = self.0.iter().find(|(key, _)| key == name);
+        match value.map(|(_, value)| value.as_str()) {
             None => Ok(None),
             Some(text) => parse(text)
                 .map(Some)
