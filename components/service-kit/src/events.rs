@@ -353,6 +353,24 @@ mod tests {
     use crate::money::Currency;
 
     #[test]
+    fn address_bounds_count_the_text_as_sent_then_trim() {
+        let mut address = Address {
+            name: "  Ada  ".into(),
+            line1: format!(" {}", "x".repeat(200)),
+            line2: Some(" ".into()),
+            city: "\u{3000}".into(),
+            postal_code: "N1".into(),
+            country: "GB".into(),
+        };
+        let errors = address.check("a");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        // 201 characters as sent, though 200 after trimming; an ideographic space is blank.
+        assert_eq!(fields, ["a.line1", "a.city"]);
+        assert_eq!(address.name, "Ada");
+        assert_eq!(address.line2.as_deref(), Some(""));
+    }
+
+    #[test]
     fn envelope_round_trip() {
         let event = StockRejected {
             order_id: OrderId::new(),

@@ -461,5 +461,20 @@ mod tests {
         let problem = parse_json_bytes::<Body>(b"nope").unwrap_err();
         assert_eq!(problem.status, 400);
         assert!(problem.errors.is_empty());
+        // serde would read a struct from an array of its fields; the API takes objects only.
+        let problem = parse_json_bytes::<Body>(b" [3]").unwrap_err();
+        assert_eq!(problem.errors[0].field, "body");
+        assert_eq!(problem.errors[0].message, "must be a JSON object");
+    }
+
+    #[test]
+    fn an_empty_parameter_is_checked_not_skipped() {
+        let query = Query::parse("page=&page_size=5");
+        let page = query.parse_opt("page", "an integer", |t| t.parse::<u32>().ok());
+        assert_eq!(page.unwrap_err().field, "page");
+        let size = query.parse_opt("page_size", "an integer", |t| t.parse::<u32>().ok());
+        assert_eq!(size.unwrap(), Some(5));
+        let absent = query.parse_opt("sort", "anything", |t| Some(t.to_owned()));
+        assert_eq!(absent.unwrap(), None);
     }
 }
