@@ -1122,7 +1122,7 @@ export interface components {
         /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
         XRequestId: string;
         /**
-         * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+         * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
          * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
          */
         Traceparent: string;
@@ -1153,7 +1153,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1196,7 +1196,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1237,7 +1237,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1272,7 +1272,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1314,7 +1314,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1363,7 +1363,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1398,7 +1398,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1442,7 +1442,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1480,7 +1480,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1527,7 +1527,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1564,7 +1564,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1604,7 +1604,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1638,7 +1638,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1684,7 +1684,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1730,7 +1730,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1765,7 +1765,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1822,7 +1822,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1860,7 +1860,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1900,7 +1900,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1947,7 +1947,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1982,7 +1982,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2020,7 +2020,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2054,7 +2054,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2085,7 +2085,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2116,7 +2116,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2151,7 +2151,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2190,7 +2190,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2225,7 +2225,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2260,7 +2260,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2295,7 +2295,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context. Any value is accepted: a valid version-00 header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
