@@ -11,7 +11,8 @@ use crate::countries;
 /// The longest email address accepted (RFC 5321 path limit).
 const MAX_EMAIL: usize = 254;
 
-/// A syntactically sane email address, normalized: trimmed and lower-case.
+/// A syntactically sane email address, normalized: trimmed of ASCII whitespace and
+/// lower-case. `docs/openapi.yaml` (`Registration.email`) states the same rules as patterns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -19,10 +20,10 @@ impl Email {
     /// Parses `text`: one `@`, a dot-atom local part of at most 64 characters, a domain of at
     /// least two labels (letters, digits, inner hyphens) ending in a non-numeric label.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let email = text.trim().to_ascii_lowercase();
-        if email.chars().count() > MAX_EMAIL {
+        if text.chars().count() > MAX_EMAIL {
             return Err(format!("must be at most {MAX_EMAIL} characters"));
         }
+        let email = text.trim_ascii().to_ascii_lowercase();
         let valid = match email.split_once('@') {
             Some((local, domain)) => is_local_part(local) && is_domain(domain),
             None => false,
@@ -96,7 +97,8 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// A display name: trimmed, 1 to 100 characters, no control characters.
+/// A display name: as sent, 1 to 100 characters, not all whitespace, no control characters
+/// (the public schema's bounds, `pattern` and `not`); kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -104,7 +106,7 @@ impl DisplayName {
     /// Trims and checks `text`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let name = text.trim();
-        if !(1..=100).contains(&name.chars().count()) {
+        if name.is_empty() || text.chars().count() > 100 {
             return Err("must be 1 to 100 characters".to_owned());
         }
         if name.chars().any(char::is_control) {

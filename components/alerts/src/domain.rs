@@ -209,6 +209,7 @@ pub const MAX_MIN_COUNT: u64 = 1_000_000;
 #[serde(deny_unknown_fields)]
 pub struct RuleChange {
     pub threshold: f64,
+    #[serde(deserialize_with = "service_kit::integer::whole")]
     pub min_count: u64,
     pub enabled: bool,
 }

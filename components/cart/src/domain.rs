@@ -30,7 +30,14 @@ impl TryFrom<u32> for Quantity {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityChange {
+    #[serde(deserialize_with = "whole_quantity")]
     pub quantity: Quantity,
+}
+
+/// A quantity as JSON Schema's `integer` allows it (`3.0` is 3).
+fn whole_quantity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Quantity, D::Error> {
+    let quantity: u32 = service_kit::integer::whole(d)?;
+    Quantity::try_from(quantity).map_err(serde::de::Error::custom)
 }
 
 /// A product id from the path.

@@ -47,16 +47,17 @@ pub struct ProductDraft {
     pub description: String,
     pub category: String,
     pub price: Money,
+    #[serde(deserialize_with = "service_kit::integer::whole")]
     pub stock: i64,
 }
 
 impl ProductDraft {
-    /// Checks what the types alone cannot; `categories` are the known slugs.
+    /// Checks what the types alone cannot; `categories` are the known slugs. Lengths are
+    /// of the text as sent (the public schema's bounds); name and description are kept
+    /// trimmed.
     pub fn validate(mut self, categories: &[String]) -> Result<Self, Problem> {
         let mut errors = Vec::new();
-        self.name = self.name.trim().to_owned();
-        self.description = self.description.trim().to_owned();
-        if !(1..=120).contains(&self.name.chars().count()) {
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
             errors.push(FieldError::new("name", "must be 1 to 120 characters"));
         }
         if self.description.chars().count() > 2000 {
@@ -77,6 +78,8 @@ impl ProductDraft {
         if !(0..=1_000_000).contains(&self.stock) {
             errors.push(FieldError::new("stock", "must be between 0 and 1000000"));
         }
+        self.name = self.name.trim().to_owned();
+        self.description = self.description.trim().to_owned();
         if errors.is_empty() {
             Ok(self)
         } else {
@@ -125,7 +128,8 @@ impl Listing {
     pub fn parse(query: &Query) -> Result<Self, Problem> {
         let mut errors = Vec::new();
         let price = |t: &str| t.parse::<i64>().ok().filter(|p| *p >= 0);
-        let text = query.get("q").map(str::trim).filter(|q| !q.is_empty());
+        let raw_text = query.get("q");
+        let text = raw_text.map(str::trim).filter(|q| !q.is_empty());
         let min_price = collect(
             &mut errors,
             query.parse_opt("min_price", "a non-negative integer (cents)", price),
@@ -160,7 +164,7 @@ impl Listing {
                 errors.push(FieldError::new("min_price", "must not exceed max_price"));
             }
         }
-        if text.is_some_and(|t| t.chars().count() > 100) {
+        if raw_text.is_some_and(|t| t.chars().count() > 100) {
             errors.push(FieldError::new("q", "must be at most 100 characters"));
         }
         if !errors.is_empty() {

@@ -136,7 +136,7 @@ impl CheckoutRequest {
             line2: input.line2.filter(|line| !line.trim().is_empty()),
             city: input.city,
             postal_code: input.postal_code,
-            country: input.country.trim().to_owned(),
+            country: input.country,
         };
         let mut errors = shipping_address.check("shipping_address");
         let card_token = self.payment.card_token.trim().to_owned();

@@ -100,12 +100,16 @@ pub struct Address {
 }
 
 impl Address {
-    /// Trims every field and names each one out of bounds (`<prefix>.city`, ...).
+    /// Names each field out of bounds (`<prefix>.city`, ...): as sent, 1 to `max`
+    /// characters, not all whitespace (the public schema's `minLength`, `maxLength` and
+    /// `pattern: \S`); then trims every field.
     pub fn check(&mut self, prefix: &str) -> Vec<crate::FieldError> {
         let mut errors = Vec::new();
         let mut field = |name: &str, value: &mut String, max: usize| {
+            let blank = value.trim().is_empty();
+            let length = value.chars().count();
             *value = value.trim().to_owned();
-            if !(1..=max).contains(&value.chars().count()) {
+            if blank || length > max {
                 errors.push(crate::FieldError::new(
                     format!("{prefix}.{name}"),
                     format!("must be 1 to {max} characters"),
@@ -117,8 +121,9 @@ impl Address {
         field("city", &mut self.city, 100);
         field("postal_code", &mut self.postal_code, 20);
         if let Some(line2) = &mut self.line2 {
+            let length = line2.chars().count();
             *line2 = line2.trim().to_owned();
-            if line2.chars().count() > 200 {
+            if length > 200 {
                 errors.push(crate::FieldError::new(
                     format!("{prefix}.line2"),
                     "must be at most 200 characters",
@@ -346,6 +351,24 @@ integration_event!(AlertResolved, "AlertResolved", channels::OPS, |event| event
 mod tests {
     use super::*;
     use crate::money::Currency;
+
+    #[test]
+    fn address_bounds_count_the_text_as_sent_then_trim() {
+        let mut address = Address {
+            name: "  Ada  ".into(),
+            line1: format!(" {}", "x".repeat(200)),
+            line2: Some(" ".into()),
+            city: "\u{3000}".into(),
+            postal_code: "N1".into(),
+            country: "GB".into(),
+        };
+        let errors = address.check("a");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        // 201 characters as sent, though 200 after trimming; an ideographic space is blank.
+        assert_eq!(fields, ["a.line1", "a.city"]);
+        assert_eq!(address.name, "Ada");
+        assert_eq!(address.line2.as_deref(), Some(""));
+    }
 
     #[test]
     fn envelope_round_trip() {

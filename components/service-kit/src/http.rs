@@ -51,8 +51,15 @@ pub fn declares_json(request: &Request) -> bool {
     media_type.eq_ignore_ascii_case("application/json")
 }
 
-/// Parses JSON bytes into `T`, naming the offending field on failure.
+/// Parses JSON bytes into `T`, naming the offending field on failure. Every body is a JSON
+/// object: serde would also read a struct from an array of its fields (`[null, null]`).
 pub fn parse_json_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Err(Problem::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -131,7 +138,9 @@ impl Query {
         expected: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, FieldError> {
-        match self.get(name) {
+        // A parameter sent empty (`page=`) is checked like any other value.
+        let value = self.0.iter().find(|(key, _)| key == name);
+        match value.map(|(_, value)| value.as_str()) {
             None => Ok(None),
             Some(text) => parse(text)
                 .map(Some)
@@ -452,5 +461,20 @@ mod tests {
         let problem = parse_json_bytes::<Body>(b"nope").unwrap_err();
         assert_eq!(problem.status, 400);
         assert!(problem.errors.is_empty());
+        // serde would read a struct from an array of its fields; the API takes objects only.
+        let problem = parse_json_bytes::<Body>(b" [3]").unwrap_err();
+        assert_eq!(problem.errors[0].field, "body");
+        assert_eq!(problem.errors[0].message, "must be a JSON object");
+    }
+
+    #[test]
+    fn an_empty_parameter_is_checked_not_skipped() {
+        let query = Query::parse("page=&page_size=5");
+        let page = query.parse_opt("page", "an integer", |t| t.parse::<u32>().ok());
+        assert_eq!(page.unwrap_err().field, "page");
+        let size = query.parse_opt("page_size", "an integer", |t| t.parse::<u32>().ok());
+        assert_eq!(size.unwrap(), Some(5));
+        let absent = query.parse_opt("sort", "anything", |t| Some(t.to_owned()));
+        assert_eq!(absent.unwrap(), None);
     }
 }

@@ -1,6 +1,7 @@
 //! What every Wasmart service shares, and nothing that belongs to one service.
 //!
 //! - [`money`], [`ids`]: value types that parse, so invalid values never enter a service.
+//! - [`integer`]: JSON integers as JSON Schema counts them (`82.0` is 82).
 //! - [`problem`]: RFC 9457 `application/problem+json` errors, the only error shape on the wire.
 //! - [`context`]: the request context the gateway passes on (request id, trace, caller).
 //! - [`http`]: JSON bodies and responses, query strings, and a small router whose misses are
@@ -22,6 +23,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod inbox;
+pub mod integer;
 pub mod internal_auth;
 pub mod messaging;
 pub mod money;

@@ -54,6 +54,7 @@ pub struct Money {
 
 #[derive(Deserialize)]
 struct RawMoney {
+    #[serde(deserialize_with = "crate::integer::whole")]
     amount: i64,
     currency: Currency,
 }

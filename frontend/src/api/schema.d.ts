@@ -528,40 +528,45 @@ export interface components {
             /** @description ISO 3166-1 alpha-2. */
             country: string;
         };
-        /** @description A postal address as a client sends it (PATCH /me). Text is trimmed before checking. */
+        /** @description A postal address as a client sends it (PATCH /me). Lengths count the text as sent, which must not be all whitespace; it is stored trimmed. */
         AddressInput: {
             name: string;
             line1: string;
             line2?: string | null;
             city: string;
             postal_code: string;
-            /** @description An assigned ISO 3166-1 alpha-2 code in upper case, e.g. `GB`. */
-            country: string;
+            country: components["schemas"]["CountryCode"];
         };
         /** @enum {string} */
         Role: "customer" | "admin";
         Registration: {
             /**
-             * @description Trimmed and lower-cased before use.
+             * @description A dot-atom local part of at most 64 characters, `@`, a domain of two or more labels (letters, digits, inner hyphens; at most 63 characters each) whose last is not all digits; ASCII whitespace around it is trimmed, and it is lower-cased before use.
              * @example ada@example.com
              */
-            email: string;
+            email: string & (unknown & unknown & unknown);
             /** @description Not only whitespace. */
             password: string;
-            /**
-             * @description 1 to 100 characters after trimming, no control characters.
-             * @example Ada Lovelace
-             */
-            name: string;
+            name: components["schemas"]["DisplayName"];
         };
+        /**
+         * @description 1 to 100 characters, not all whitespace, no control characters; stored trimmed.
+         * @example Ada Lovelace
+         */
+        DisplayName: string;
+        /**
+         * @description An assigned ISO 3166-1 alpha-2 code in upper case, e.g. `GB`.
+         * @enum {string}
+         */
+        CountryCode: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
         Credentials: {
             email: string;
             password: string;
         };
         /** @description Fields left out stay as they are; `"shipping_address": null` removes the address; `{}` changes nothing. */
         ProfilePatch: {
-            /** @description 1 to 100 characters after trimming; null leaves the name unchanged. */
-            name?: string | null;
+            /** @description The new name; null leaves the name unchanged. */
+            name?: components["schemas"]["DisplayName"] | null;
             shipping_address?: components["schemas"]["AddressInput"] | null;
         };
         /** @description An account as registration and sign-in show it. */
@@ -660,12 +665,15 @@ export interface components {
         ProductDraft: {
             /** @description Unique; a duplicate is 409 duplicate-sku. */
             sku: string;
-            /** @description 1 to 120 characters after trimming. */
+            /** @description Not all whitespace; stored trimmed. */
             name: string;
-            /** @description At most 2000 characters after trimming. */
+            /** @description Stored trimmed. */
             description: string;
-            /** @description The slug of an existing category. */
-            category: string;
+            /**
+             * @description The slug of a category (`GET /categories`).
+             * @enum {string}
+             */
+            category: "apparel" | "books" | "electronics" | "kitchen" | "outdoors" | "toys";
             price: components["schemas"]["MoneyInput"];
             stock: number;
         };
@@ -696,17 +704,13 @@ export interface components {
         OrderStatus: "pending_payment" | "paid" | "fulfilled" | "payment_failed" | "cancelled";
         /** @enum {string} */
         CancelReason: "customer" | "out_of_stock";
-        /** @description The shipping address of a checkout. Every text field is trimmed, then checked; each missing or bad one is named (`shipping_address.city`). */
+        /** @description The shipping address of a checkout. Lengths count the text as sent, which must not be all whitespace; the order keeps it trimmed. Each missing or bad field is named (`shipping_address.city`). */
         CheckoutAddress: {
-            /** @description 1 to 100 characters. */
             name: string;
-            /** @description 1 to 200 characters. */
             line1: string;
-            /** @description At most 200 characters; blank means none. */
+            /** @description Blank means none. */
             line2?: string | null;
-            /** @description 1 to 100 characters. */
             city: string;
-            /** @description 1 to 20 characters. */
             postal_code: string;
             /** @description ISO 3166-1 alpha-2 in upper case, e.g. `GB`. */
             country: string;
@@ -982,6 +986,7 @@ export interface components {
             items: components["schemas"]["AlertRule"][];
         };
         AlertRuleChange: {
+            /** @description At most 100 for a rule whose unit is `percent` (400 naming `threshold` above that). */
             threshold: number;
             min_count: number;
             enabled: boolean;
@@ -1117,7 +1122,7 @@ export interface components {
         /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
         XRequestId: string;
         /**
-         * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+         * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
          * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
          */
         Traceparent: string;
@@ -1148,7 +1153,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1191,7 +1196,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1232,7 +1237,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1267,7 +1272,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1309,7 +1314,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1343,7 +1348,7 @@ export interface operations {
                 q?: string;
                 /** @description A category slug. */
                 category?: string;
-                /** @description Lowest price in cents; must not exceed max_price. */
+                /** @description Lowest price in cents; above max_price is a 400 naming `min_price`. */
                 min_price?: number;
                 /** @description Highest price in cents. */
                 max_price?: number;
@@ -1358,7 +1363,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1393,7 +1398,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1437,7 +1442,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1475,7 +1480,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1522,7 +1527,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1559,7 +1564,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1599,7 +1604,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1633,7 +1638,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1679,7 +1684,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1718,14 +1723,14 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 page_size?: components["parameters"]["PageSize"];
-                /** @description Admins only: one user's orders (without it an admin sees everyone's). Ignored for customers. */
+                /** @description Admins only: one user's orders (without it an admin sees everyone's). Checked but ignored for customers. */
                 user_id?: string;
             };
             header?: {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1760,7 +1765,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1817,7 +1822,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1855,7 +1860,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1895,7 +1900,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1942,7 +1947,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -1977,7 +1982,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2015,7 +2020,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2049,7 +2054,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2080,7 +2085,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2111,7 +2116,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2146,7 +2151,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2185,7 +2190,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2220,7 +2225,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2255,7 +2260,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];
@@ -2290,7 +2295,7 @@ export interface operations {
                 /** @description A request id chosen by the client; echoed in the `X-Request-Id` response header and in problem bodies (`request_id`), and passed to every service the request reaches. */
                 "X-Request-Id"?: components["parameters"]["XRequestId"];
                 /**
-                 * @description W3C Trace Context (version 00); a malformed value is ignored and a new trace started.
+                 * @description W3C Trace Context. Any value is accepted: a valid one (`<2 hex version, not ff>-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lower-case hex, ids not all zero) continues the client's trace; anything else is ignored and a new trace started, as the W3C recommendation asks.
                  * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
                  */
                 traceparent?: components["parameters"]["Traceparent"];

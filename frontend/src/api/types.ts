@@ -17,6 +17,7 @@ export type CheckoutRequest = S['CheckoutRequest'];
 export type CheckoutAddress = S['CheckoutAddress'];
 export type Address = S['Address'];
 export type AddressInput = S['AddressInput'];
+export type CountryCode = S['CountryCode'];
 export type Account = S['Account'];
 export type Profile = S['Profile'];
 export type ProfilePatch = S['ProfilePatch'];

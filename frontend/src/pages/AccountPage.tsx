@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMe, useUpdateMe } from '../hooks/api';
 import { splitProblem, toProblem } from '../api/problem';
 import { ErrorBanner, InfoBanner, Skeleton, TextField } from '../components/ui';
-import type { Profile } from '../api/types';
+import type { CountryCode, Profile } from '../api/types';
 
 const ADDR = ['name', 'line1', 'line2', 'city', 'postal_code', 'country'] as const;
 type Addr = Record<(typeof ADDR)[number], string>;
@@ -49,7 +49,8 @@ export function AccountPage() {
               line2: addr.line2.trim() || null,
               city: addr.city.trim(),
               postal_code: addr.postal_code.trim(),
-              country: addr.country.trim().toUpperCase(),
+              // Typed free text: the service answers an unassigned code with a 400 naming the field.
+              country: addr.country.trim().toUpperCase() as CountryCode,
             }
           : null,
       },

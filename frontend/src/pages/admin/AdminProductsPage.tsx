@@ -42,7 +42,8 @@ function ProductForm({ editing, onDone }: { editing: Product | null; onDone: (me
       sku: draft.sku.trim().toUpperCase(),
       name: draft.name.trim(),
       description: draft.description.trim(),
-      category: draft.category,
+      // One of the slugs GET /categories offered in the select.
+      category: draft.category as ProductDraft['category'],
       price: { amount, currency: 'USD' },
       stock,
     };
