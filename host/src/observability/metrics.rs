@@ -298,6 +298,9 @@ impl ChannelCounts {
     }
 }
 
+/// The host-call series of one interface and label values.
+type ResolvedStats = (HostInterface, Vec<String>, Arc<OperationStats>);
+
 /// The application's metrics; shared by the executor and the metrics listener. When
 /// disabled (no `--metrics-listen`) recording costs one branch.
 #[derive(Debug, Default)]
@@ -305,7 +308,7 @@ pub struct Metrics {
     /// `None` when disabled.
     recorder: Option<Arc<PrometheusRecorder>>,
     /// Host-call series resolved so far, by interface and label values.
-    host_calls: Mutex<Vec<(HostInterface, Vec<String>, Arc<OperationStats>)>>,
+    host_calls: Mutex<Vec<ResolvedStats>>,
     published: Mutex<Vec<(String, Arc<ChannelCounts>)>>,
     seen_events: Mutex<SeenEvents>,
     in_flight: AtomicI64,
