@@ -66,8 +66,11 @@ pub fn start(
         endpoint: config.endpoint.to_string(),
         failing: AtomicBool::new(false),
     };
+    // The processor's channel holds the spans waiting and the batch being sent, as
+    // `OTEL_BSP_MAX_QUEUE_SIZE` spans waiting while one batch is out.
+    let capacity = config.batch.max_queue_size + config.batch.max_batch_size;
     let batch = BatchConfigBuilder::default()
-        .with_max_queue_size(config.batch.max_queue_size)
+        .with_max_queue_size(capacity)
         .with_max_export_batch_size(config.batch.max_batch_size)
         .with_scheduled_delay(config.batch.schedule_delay)
         .build();
@@ -82,7 +85,7 @@ pub fn start(
     let queue = Queue {
         processor: processor.clone(),
         pending,
-        capacity: config.batch.max_queue_size,
+        capacity,
         counters,
     };
     let task = ExportTask {
@@ -106,8 +109,8 @@ impl ExportTask {
     }
 }
 
-/// The processor's queue, bounded by what is still unexported: a full queue drops (and
-/// counts) the span at once.
+/// The processor's queue, bounded by what is still unexported (waiting, or in the batch
+/// being sent): a full queue drops (and counts) the span at once.
 struct Queue {
     processor: Arc<BatchSpanProcessor>,
     /// Spans handed to the processor that are not exported (or lost) yet.
@@ -296,7 +299,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn failed_exports_are_counted_and_a_full_queue_drops_at_once() {
         let (mut config, receiver) = collector(503, Protocol::HttpProtobuf).await;
-        config.batch.max_queue_size = 2;
+        // Room for one batch of two in flight, none waiting.
+        config.batch.max_queue_size = 0;
+        config.batch.max_batch_size = 2;
         let counters = Arc::new(TraceCounters::default());
         let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
         let started = std::time::Instant::now();
