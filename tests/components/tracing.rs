@@ -165,7 +165,11 @@ fn read_spans(request: &Value) -> Vec<Span> {
                 spans.push(Span {
                     trace_id: span["traceId"].as_str().unwrap().to_owned(),
                     span_id: span["spanId"].as_str().unwrap().to_owned(),
-                    parent_span_id: span["parentSpanId"].as_str().map(str::to_owned),
+                    // Proto3 JSON: a root span's empty id may be left out or be "".
+                    parent_span_id: span["parentSpanId"]
+                        .as_str()
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_owned),
                     name: span["name"].as_str().unwrap().to_owned(),
                     kind: span["kind"].as_u64().unwrap(),
                     attributes: attributes(&span["attributes"]),

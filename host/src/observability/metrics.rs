@@ -1,17 +1,21 @@
-//! Prometheus metrics of the running application, kept in memory and rendered in the text
-//! exposition format for `--metrics-listen`. Every component is measured by the host, with
-//! no code in the component: requests by route and status class with latency, instance
-//! start-up time, guest failures, event deliveries, how many instances run or wait, and
-//! the host calls components make (key-value, SQLite, outbound Redis) by operation.
+//! Prometheus metrics of the running application, recorded through the `metrics` crate and
+//! rendered in the text exposition format by `metrics-exporter-prometheus` for
+//! `--metrics-listen`. Every component is measured by the host, with no code in the
+//! component: requests by route and status class with latency, instance start-up time,
+//! guest failures, event deliveries, how many instances run or wait, and the host calls
+//! components make (key-value, SQLite, outbound Redis) by operation.
 //!
-//! Host-call series are resolved once per component and label at load ([`OperationStats`]):
-//! a call then only bumps atomics.
+//! Host-call series are resolved once per component and label at load ([`OperationStats`])
+//! and registered on their first call: a call then only bumps atomics, and an operation
+//! never called shows no series.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusRecorder};
 
 use super::seen_events::SeenEvents;
 use super::trace::TraceCounters;
@@ -28,65 +32,110 @@ const HOST_CALL_BUCKETS: [f64; 15] = [
     2.5,
 ];
 
+/// The suffix of the host-call latency histograms, which use [`HOST_CALL_BUCKETS`].
+const HOST_CALL_DURATION: &str = "_operation_duration_seconds";
+
 /// The most channels counted separately per component; more are counted as `other`.
 const MAX_CHANNELS: usize = 64;
 
-/// A latency histogram with `N` fixed buckets.
-#[derive(Debug, Clone)]
-struct Histogram<const N: usize> {
-    /// Observations at or under each bucket's bound (not cumulative; summed on render).
-    counts: [u64; N],
-    sum: f64,
-    count: u64,
+/// What the `metrics` API asks of every registration (unused by the exporter).
+const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, None);
+
+const HTTP_REQUESTS: &str = "wasmart_http_requests_total";
+const HTTP_DURATION: &str = "wasmart_http_request_duration_seconds";
+const INSTANTIATION: &str = "wasmart_instantiation_duration_seconds";
+const FAILURES: &str = "wasmart_guest_failures_total";
+const DELIVERIES: &str = "wasmart_event_deliveries_total";
+const REDELIVERIES: &str = "wasmart_event_redeliveries_total";
+const EVENT_DURATION: &str = "wasmart_event_handling_duration_seconds";
+const PUBLISHED: &str = "wasmart_redis_messages_published_total";
+const IN_FLIGHT: &str = "wasmart_instances_in_flight";
+const QUEUED: &str = "wasmart_instances_queued";
+const SPANS_EXPORTED: &str = "wasmart_trace_spans_exported_total";
+const SPANS_DROPPED: &str = "wasmart_trace_spans_dropped_total";
+
+/// A metric family's type, as the exposition names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
 }
 
-impl<const N: usize> Default for Histogram<N> {
-    fn default() -> Self {
-        Self {
-            counts: [0; N],
-            sum: 0.0,
-            count: 0,
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
         }
     }
 }
 
-impl Histogram<{ BUCKETS.len() }> {
-    fn observe(&mut self, seconds: f64) {
-        if let Some(index) = BUCKETS.iter().position(|bound| seconds <= *bound) {
-            self.counts[index] += 1;
-        }
-        self.sum += seconds;
-        self.count += 1;
-    }
-}
+/// The families every exposition describes, series or not (a dashboard's query of a
+/// family with no series yet still finds it).
+const FAMILIES: [(&str, Kind, &str); 10] = [
+    (
+        HTTP_REQUESTS,
+        Kind::Counter,
+        "HTTP requests answered, by component, route and status class.",
+    ),
+    (
+        HTTP_DURATION,
+        Kind::Histogram,
+        "Time from a request's arrival to its response headers.",
+    ),
+    (
+        INSTANTIATION,
+        Kind::Histogram,
+        "Time to create a store and instantiate a component for one invocation.",
+    ),
+    (
+        FAILURES,
+        Kind::Counter,
+        "Invocations that trapped, timed out or gave no answer.",
+    ),
+    (
+        DELIVERIES,
+        Kind::Counter,
+        "Redis messages delivered to a component, by channel and outcome.",
+    ),
+    (
+        REDELIVERIES,
+        Kind::Counter,
+        "Deliveries of an event id the component had been delivered before.",
+    ),
+    (
+        EVENT_DURATION,
+        Kind::Histogram,
+        "Time a component took to handle one Redis message.",
+    ),
+    (
+        PUBLISHED,
+        Kind::Counter,
+        "Messages components published on outbound Redis, by channel.",
+    ),
+    (IN_FLIGHT, Kind::Gauge, "Top-level invocations running now."),
+    (
+        QUEUED,
+        Kind::Gauge,
+        "Top-level invocations waiting for an instance (--max-instances).",
+    ),
+];
 
-/// A [`HOST_CALL_BUCKETS`] histogram updated without a lock.
-#[derive(Debug, Default)]
-struct AtomicHistogram {
-    counts: [AtomicU64; HOST_CALL_BUCKETS.len()],
-    sum_nanos: AtomicU64,
-    count: AtomicU64,
-}
-
-impl AtomicHistogram {
-    fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        if let Some(index) = HOST_CALL_BUCKETS.iter().position(|bound| seconds <= *bound) {
-            self.counts[index].fetch_add(1, Ordering::Relaxed);
-        }
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> Histogram<{ HOST_CALL_BUCKETS.len() }> {
-        Histogram {
-            counts: std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed)),
-            sum: self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
-            count: self.count.load(Ordering::Relaxed),
-        }
-    }
-}
+/// The trace export counters, described only when tracing is on.
+const TRACE_FAMILIES: [(&str, Kind, &str); 2] = [
+    (
+        SPANS_EXPORTED,
+        Kind::Counter,
+        "Spans the OTLP collector accepted.",
+    ),
+    (
+        SPANS_DROPPED,
+        Kind::Counter,
+        "Spans lost: the export queue was full, or the export request failed.",
+    ),
+];
 
 /// The host interfaces whose calls are measured, each with its own metric names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +149,21 @@ pub enum HostInterface {
 }
 
 impl HostInterface {
-    fn prefix(self) -> &'static str {
+    const ALL: [Self; 3] = [Self::KeyValue, Self::Sqlite, Self::Redis];
+
+    fn operations_metric(self) -> &'static str {
         match self {
-            Self::KeyValue => "wasmart_key_value",
-            Self::Sqlite => "wasmart_sqlite",
-            Self::Redis => "wasmart_redis",
+            Self::KeyValue => "wasmart_key_value_operations_total",
+            Self::Sqlite => "wasmart_sqlite_operations_total",
+            Self::Redis => "wasmart_redis_operations_total",
+        }
+    }
+
+    fn duration_metric(self) -> &'static str {
+        match self {
+            Self::KeyValue => "wasmart_key_value_operation_duration_seconds",
+            Self::Sqlite => "wasmart_sqlite_operation_duration_seconds",
+            Self::Redis => "wasmart_redis_operation_duration_seconds",
         }
     }
 
@@ -124,30 +183,68 @@ impl HostInterface {
     }
 }
 
-#[derive(Debug, Default)]
+/// A series registered with the recorder on its first use.
+#[derive(Debug)]
+struct LazySeries<T> {
+    key: Key,
+    handle: OnceLock<T>,
+}
+
+impl<T> LazySeries<T> {
+    fn new(name: &'static str, labels: Vec<Label>) -> Self {
+        Self {
+            key: Key::from_parts(name, labels),
+            handle: OnceLock::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
 struct OperationCell {
-    ok: AtomicU64,
-    error: AtomicU64,
-    latency: AtomicHistogram,
+    ok: LazySeries<Counter>,
+    error: LazySeries<Counter>,
+    latency: LazySeries<Histogram>,
 }
 
 /// Counts and latency of one host interface's calls by one component (and label), per
 /// operation; resolved at load, recorded with atomics only.
 #[derive(Debug)]
 pub struct OperationStats {
-    operations: &'static [&'static str],
+    recorder: Arc<PrometheusRecorder>,
     cells: Box<[OperationCell]>,
 }
 
 impl OperationStats {
-    fn new(operations: &'static [&'static str]) -> Self {
-        Self {
-            operations,
-            cells: operations
-                .iter()
-                .map(|_| OperationCell::default())
-                .collect(),
-        }
+    fn new(
+        recorder: Arc<PrometheusRecorder>,
+        interface: HostInterface,
+        labels: &[&str],
+        operations: &'static [&'static str],
+    ) -> Self {
+        let labels: Vec<Label> = interface
+            .labels()
+            .iter()
+            .zip(labels)
+            .map(|(name, value)| Label::new(*name, (*value).to_owned()))
+            .collect();
+        let cells = operations
+            .iter()
+            .map(|operation| {
+                let mut labels = labels.clone();
+                labels.push(Label::new("operation", *operation));
+                let with = |outcome| {
+                    let mut labels = labels.clone();
+                    labels.push(Label::new("outcome", outcome));
+                    LazySeries::new(interface.operations_metric(), labels)
+                };
+                OperationCell {
+                    ok: with("ok"),
+                    error: with("error"),
+                    latency: LazySeries::new(interface.duration_metric(), labels.clone()),
+                }
+            })
+            .collect();
+        Self { recorder, cells }
     }
 
     /// Records one call of `operations[operation]` that took `elapsed`.
@@ -155,61 +252,65 @@ impl OperationStats {
         let Some(cell) = self.cells.get(operation) else {
             return;
         };
-        if ok { &cell.ok } else { &cell.error }.fetch_add(1, Ordering::Relaxed);
-        cell.latency.observe(elapsed);
+        let count = if ok { &cell.ok } else { &cell.error };
+        count
+            .handle
+            .get_or_init(|| self.recorder.register_counter(&count.key, &METADATA))
+            .increment(1);
+        let latency = &cell.latency;
+        latency
+            .handle
+            .get_or_init(|| self.recorder.register_histogram(&latency.key, &METADATA))
+            .record(elapsed.as_secs_f64());
     }
 }
 
 /// Messages one component published, per channel.
-#[derive(Debug, Default)]
-pub struct ChannelCounts(Mutex<BTreeMap<String, u64>>);
+#[derive(Debug)]
+pub struct ChannelCounts {
+    recorder: Arc<PrometheusRecorder>,
+    component: String,
+    channels: Mutex<HashMap<String, Counter>>,
+}
 
 impl ChannelCounts {
     /// Counts one message published on `channel`.
     pub fn record(&self, channel: &str) {
-        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = counts.get_mut(channel) {
-            *count += 1;
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(counter) = channels.get(channel) {
+            counter.increment(1);
             return;
         }
-        let key = if counts.len() < MAX_CHANNELS {
+        let channel = if channels.len() < MAX_CHANNELS {
             channel
         } else {
             "other"
         };
-        *counts.entry(key.to_owned()).or_default() += 1;
+        let counter = channels.entry(channel.to_owned()).or_insert_with(|| {
+            let labels = [
+                Label::new("component", self.component.clone()),
+                Label::new("channel", channel.to_owned()),
+            ];
+            let key = Key::from_parts(PUBLISHED, labels.to_vec());
+            self.recorder.register_counter(&key, &METADATA)
+        });
+        counter.increment(1);
     }
 }
 
-/// Every host-call series resolved so far: label values, then the stats.
-#[derive(Debug, Default)]
-struct HostCalls {
-    operations: Vec<(HostInterface, Labels, Arc<OperationStats>)>,
-    published: Vec<(String, Arc<ChannelCounts>)>,
-}
-
-/// Label values of one series, in the order of the metric's label names.
-type Labels = Vec<String>;
-
-#[derive(Debug, Default)]
-struct Series {
-    http_requests: BTreeMap<Labels, u64>,
-    http_duration: BTreeMap<Labels, Histogram<{ BUCKETS.len() }>>,
-    instantiation: BTreeMap<Labels, Histogram<{ BUCKETS.len() }>>,
-    failures: BTreeMap<Labels, u64>,
-    events: BTreeMap<Labels, u64>,
-    redeliveries: BTreeMap<Labels, u64>,
-    seen_events: SeenEvents,
-    event_duration: BTreeMap<Labels, Histogram<{ BUCKETS.len() }>>,
-}
+/// The host-call series of one interface and label values.
+type ResolvedStats = (HostInterface, Vec<String>, Arc<OperationStats>);
 
 /// The application's metrics; shared by the executor and the metrics listener. When
 /// disabled (no `--metrics-listen`) recording costs one branch.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    enabled: bool,
-    series: Mutex<Series>,
-    host_calls: Mutex<HostCalls>,
+    /// `None` when disabled.
+    recorder: Option<Arc<PrometheusRecorder>>,
+    /// Host-call series resolved so far, by interface and label values.
+    host_calls: Mutex<Vec<ResolvedStats>>,
+    published: Mutex<Vec<(String, Arc<ChannelCounts>)>>,
+    seen_events: Mutex<SeenEvents>,
     in_flight: AtomicI64,
     queued: AtomicI64,
     trace: Option<Arc<TraceCounters>>,
@@ -241,11 +342,67 @@ fn status_class(status: u16) -> String {
     format!("{}xx", status / 100)
 }
 
+/// Labels `names` with `values`, in order.
+fn labels<const N: usize>(names: [&'static str; N], values: [&str; N]) -> Vec<Label> {
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(name, value)| Label::new(name, value.to_owned()))
+        .collect()
+}
+
+/// A recorder with the project's histogram buckets, every family described.
+fn recorder() -> PrometheusRecorder {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .and_then(|builder| {
+            builder.set_buckets_for_metric(
+                Matcher::Suffix(HOST_CALL_DURATION.to_owned()),
+                &HOST_CALL_BUCKETS,
+            )
+        })
+        .expect("the bucket lists are not empty")
+        .build_recorder();
+    for (name, kind, help) in families(true) {
+        let (name, help) = (name.into(), help.into());
+        match kind {
+            Kind::Counter => recorder.describe_counter(name, None, help),
+            Kind::Gauge => recorder.describe_gauge(name, None, help),
+            Kind::Histogram => recorder.describe_histogram(name, None, help),
+        }
+    }
+    recorder
+}
+
+/// Every family's name, type and help; the trace export counters when `tracing`.
+fn families(tracing: bool) -> Vec<(String, Kind, String)> {
+    let fixed = FAMILIES
+        .iter()
+        .chain(if tracing { &TRACE_FAMILIES[..] } else { &[] });
+    let mut families: Vec<(String, Kind, String)> = fixed
+        .map(|(name, kind, help)| ((*name).to_owned(), *kind, (*help).to_owned()))
+        .collect();
+    for interface in HostInterface::ALL {
+        let what = interface.what();
+        families.push((
+            interface.operations_metric().to_owned(),
+            Kind::Counter,
+            format!("{what} components made, by operation and outcome (ok or error)."),
+        ));
+        families.push((
+            interface.duration_metric().to_owned(),
+            Kind::Histogram,
+            format!("{what}: time the host took to answer one, by operation."),
+        ));
+    }
+    families
+}
+
 impl Metrics {
     /// Metrics that record (`enabled`) or ignore everything.
     pub fn new(enabled: bool) -> Self {
         Self {
-            enabled,
+            recorder: enabled.then(|| Arc::new(recorder())),
             ..Self::default()
         }
     }
@@ -264,108 +421,111 @@ impl Metrics {
         labels: &[&str],
         operations: &'static [&'static str],
     ) -> Option<Arc<OperationStats>> {
-        if !self.enabled {
-            return None;
-        }
-        let labels: Labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        let recorder = self.recorder.as_ref()?;
+        let values: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
         let mut calls = self.host_calls.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, _, stats)) = calls
-            .operations
             .iter()
-            .find(|(i, l, _)| *i == interface && *l == labels)
+            .find(|(i, l, _)| *i == interface && *l == values)
         {
             return Some(stats.clone());
         }
-        let stats = Arc::new(OperationStats::new(operations));
-        calls.operations.push((interface, labels, stats.clone()));
+        let stats = OperationStats::new(recorder.clone(), interface, labels, operations);
+        let stats = Arc::new(stats);
+        calls.push((interface, values, stats.clone()));
         Some(stats)
     }
 
     /// The per-channel count of messages `component` publishes; `None` when metrics are off.
     pub fn published_messages(&self, component: &str) -> Option<Arc<ChannelCounts>> {
-        if !self.enabled {
-            return None;
-        }
-        let mut calls = self.host_calls.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, counts)) = calls.published.iter().find(|(c, _)| c == component) {
+        let recorder = self.recorder.as_ref()?;
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, counts)) = published.iter().find(|(c, _)| c == component) {
             return Some(counts.clone());
         }
-        let counts = Arc::<ChannelCounts>::default();
-        calls.published.push((component.to_owned(), counts.clone()));
+        let counts = Arc::new(ChannelCounts {
+            recorder: recorder.clone(),
+            component: component.to_owned(),
+            channels: Mutex::default(),
+        });
+        published.push((component.to_owned(), counts.clone()));
         Some(counts)
     }
 
-    fn with(&self, f: impl FnOnce(&mut Series)) {
-        if !self.enabled {
-            return;
-        }
-        let mut series = self
-            .series
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut series);
+    fn counter(&self, name: &'static str, labels: Vec<Label>) -> Option<Counter> {
+        let recorder = self.recorder.as_ref()?;
+        Some(recorder.register_counter(&Key::from_parts(name, labels), &METADATA))
+    }
+
+    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> Option<Histogram> {
+        let recorder = self.recorder.as_ref()?;
+        Some(recorder.register_histogram(&Key::from_parts(name, labels), &METADATA))
     }
 
     /// Records an HTTP request that `component` answered on `route` (a manifest route, or
     /// `chained` for service chaining) with `status` after `elapsed`.
     pub fn record_request(&self, component: &str, route: &str, status: u16, elapsed: Duration) {
-        let key = vec![component.to_owned(), route.to_owned()];
-        self.with(|series| {
-            let mut with_class = key.clone();
-            with_class.push(status_class(status));
-            *series.http_requests.entry(with_class).or_default() += 1;
-            series
-                .http_duration
-                .entry(key)
-                .or_default()
-                .observe(elapsed.as_secs_f64());
-        });
+        if self.recorder.is_none() {
+            return;
+        }
+        let class = status_class(status);
+        let names = ["component", "route", "class"];
+        if let Some(counter) =
+            self.counter(HTTP_REQUESTS, labels(names, [component, route, &class]))
+        {
+            counter.increment(1);
+        }
+        let names = ["component", "route"];
+        if let Some(histogram) = self.histogram(HTTP_DURATION, labels(names, [component, route])) {
+            histogram.record(elapsed.as_secs_f64());
+        }
     }
 
     /// Records how long creating a store and instantiating `component` took.
     pub fn record_instantiation(&self, component: &str, elapsed: Duration) {
-        self.with(|series| {
-            series
-                .instantiation
-                .entry(vec![component.to_owned()])
-                .or_default()
-                .observe(elapsed.as_secs_f64());
-        });
+        if let Some(histogram) = self.histogram(INSTANTIATION, labels(["component"], [component])) {
+            histogram.record(elapsed.as_secs_f64());
+        }
     }
 
     /// Records a failed guest invocation of `component`; `kind` is `trap`, `timeout`, …
     pub fn record_failure(&self, component: &str, kind: &str) {
-        self.with(|series| {
-            *series
-                .failures
-                .entry(vec![component.to_owned(), kind.to_owned()])
-                .or_default() += 1;
-        });
+        let labels = labels(["component", "kind"], [component, kind]);
+        if let Some(counter) = self.counter(FAILURES, labels) {
+            counter.increment(1);
+        }
     }
 
     /// Records one Redis message delivered to a component (see [`Delivery`]).
     pub fn record_event(&self, delivery: &Delivery<'_>) {
+        if self.recorder.is_none() {
+            return;
+        }
         let outcome = if delivery.handled {
             "handled"
         } else {
             "failed"
         };
-        let key = vec![delivery.component.to_owned(), delivery.channel.to_owned()];
-        self.with(|series| {
-            let mut with_outcome = key.clone();
-            with_outcome.push(outcome.to_owned());
-            *series.events.entry(with_outcome).or_default() += 1;
-            if let Some(id) = delivery.event_id {
-                if series.seen_events.redelivered(delivery.component, id) {
-                    *series.redeliveries.entry(key).or_default() += 1;
-                }
+        let Delivery {
+            component, channel, ..
+        } = *delivery;
+        let names = ["component", "channel", "outcome"];
+        let delivered = self.counter(DELIVERIES, labels(names, [component, channel, outcome]));
+        delivered
+            .into_iter()
+            .for_each(|counter| counter.increment(1));
+        if let Some(id) = delivery.event_id {
+            let mut seen = self.seen_events.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.redelivered(component, id) {
+                let names = ["component", "channel"];
+                let again = self.counter(REDELIVERIES, labels(names, [component, channel]));
+                again.into_iter().for_each(|counter| counter.increment(1));
             }
-            series
-                .event_duration
-                .entry(vec![delivery.component.to_owned()])
-                .or_default()
-                .observe(delivery.elapsed.as_secs_f64());
-        });
+        }
+        let handling = self.histogram(EVENT_DURATION, labels(["component"], [component]));
+        handling
+            .into_iter()
+            .for_each(|h| h.record(delivery.elapsed.as_secs_f64()));
     }
 
     /// Counts a top-level invocation waiting for an instance permit until the guard drops.
@@ -380,247 +540,47 @@ impl Metrics {
         GaugeGuard(&self.in_flight)
     }
 
-    /// Everything, in the Prometheus text exposition format (version 0.0.4).
+    /// Folds the recorded latencies into their histograms; the metrics listener calls this
+    /// every few seconds, so that they never pile up between scrapes.
+    pub fn upkeep(&self) {
+        if let Some(recorder) = &self.recorder {
+            recorder.handle().run_upkeep();
+        }
+    }
+
+    /// Everything, in the Prometheus text exposition format (version 0.0.4); empty when
+    /// metrics are off.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let in_flight = self.in_flight.load(Ordering::Relaxed);
-        let queued = self.queued.load(Ordering::Relaxed);
-        self.with(|series| {
-            counter(
-                &mut out,
-                "wasmart_http_requests_total",
-                "HTTP requests answered, by component, route and status class.",
-                &["component", "route", "class"],
-                &series.http_requests,
-            );
-            histogram(
-                &mut out,
-                "wasmart_http_request_duration_seconds",
-                "Time from a request's arrival to its response headers.",
-                &["component", "route"],
-                &BUCKETS,
-                &series.http_duration,
-            );
-            histogram(
-                &mut out,
-                "wasmart_instantiation_duration_seconds",
-                "Time to create a store and instantiate a component for one invocation.",
-                &["component"],
-                &BUCKETS,
-                &series.instantiation,
-            );
-            counter(
-                &mut out,
-                "wasmart_guest_failures_total",
-                "Invocations that trapped, timed out or gave no answer.",
-                &["component", "kind"],
-                &series.failures,
-            );
-            counter(
-                &mut out,
-                "wasmart_event_deliveries_total",
-                "Redis messages delivered to a component, by channel and outcome.",
-                &["component", "channel", "outcome"],
-                &series.events,
-            );
-            counter(
-                &mut out,
-                "wasmart_event_redeliveries_total",
-                "Deliveries of an event id the component had been delivered before.",
-                &["component", "channel"],
-                &series.redeliveries,
-            );
-            histogram(
-                &mut out,
-                "wasmart_event_handling_duration_seconds",
-                "Time a component took to handle one Redis message.",
-                &["component"],
-                &BUCKETS,
-                &series.event_duration,
-            );
-        });
-        if self.enabled {
-            self.render_host_calls(&mut out);
-            if let Some(trace) = &self.trace {
-                render_trace_counters(&mut out, trace);
+        let Some(recorder) = &self.recorder else {
+            return String::new();
+        };
+        for (name, value) in [(IN_FLIGHT, &self.in_flight), (QUEUED, &self.queued)] {
+            let gauge = recorder.register_gauge(&Key::from_static_name(name), &METADATA);
+            gauge.set(value.load(Ordering::Relaxed) as f64);
+        }
+        if let Some(trace) = &self.trace {
+            let counters = [
+                (SPANS_EXPORTED, None, &trace.exported),
+                (SPANS_DROPPED, Some("queue_full"), &trace.dropped),
+                (SPANS_DROPPED, Some("export_failed"), &trace.failed),
+            ];
+            for (name, reason, count) in counters {
+                let labels = reason.map(|reason| Label::new("reason", reason));
+                let key = Key::from_parts(name, labels.into_iter().collect::<Vec<_>>());
+                let counter = recorder.register_counter(&key, &METADATA);
+                counter.absolute(count.load(Ordering::Relaxed));
             }
         }
-        gauge(
-            &mut out,
-            "wasmart_instances_in_flight",
-            "Top-level invocations running now.",
-            in_flight,
-        );
-        gauge(
-            &mut out,
-            "wasmart_instances_queued",
-            "Top-level invocations waiting for an instance (--max-instances).",
-            queued,
-        );
-        out
-    }
-
-    fn render_host_calls(&self, out: &mut String) {
-        let calls = self.host_calls.lock().unwrap_or_else(|p| p.into_inner());
-        for interface in [
-            HostInterface::KeyValue,
-            HostInterface::Sqlite,
-            HostInterface::Redis,
-        ] {
-            let mut counts = BTreeMap::new();
-            let mut latency = BTreeMap::new();
-            for (_, labels, stats) in calls.operations.iter().filter(|(i, ..)| *i == interface) {
-                for (operation, cell) in stats.operations.iter().zip(stats.cells.iter()) {
-                    let mut key = labels.clone();
-                    key.push((*operation).to_owned());
-                    for (outcome, count) in [("ok", &cell.ok), ("error", &cell.error)] {
-                        let count = count.load(Ordering::Relaxed);
-                        if count > 0 {
-                            let mut key = key.clone();
-                            key.push(outcome.to_owned());
-                            counts.insert(key, count);
-                        }
-                    }
-                    let histogram = cell.latency.snapshot();
-                    if histogram.count > 0 {
-                        latency.insert(key, histogram);
-                    }
-                }
-            }
-            let prefix = interface.prefix();
-            let what = interface.what();
-            let mut names = interface.labels().to_vec();
-            names.extend(["operation", "outcome"]);
-            counter(
-                out,
-                &format!("{prefix}_operations_total"),
-                &format!("{what} components made, by operation and outcome (ok or error)."),
-                &names,
-                &counts,
-            );
-            names.pop();
-            histogram(
-                out,
-                &format!("{prefix}_operation_duration_seconds"),
-                &format!("{what}: time the host took to answer one, by operation."),
-                &names,
-                &HOST_CALL_BUCKETS,
-                &latency,
-            );
-        }
-        let mut published = BTreeMap::new();
-        for (component, counts) in &calls.published {
-            let counts = counts.0.lock().unwrap_or_else(|p| p.into_inner());
-            for (channel, count) in counts.iter() {
-                published.insert(vec![component.clone(), channel.clone()], *count);
+        let mut text = recorder.handle().render();
+        for (name, kind, help) in families(self.trace.is_some()) {
+            if !text.contains(&format!("# TYPE {name} ")) {
+                formatting::write_help_line(&mut text, &name, None, None, &help);
+                formatting::write_type_line(&mut text, &name, None, None, kind.name());
             }
         }
-        counter(
-            out,
-            "wasmart_redis_messages_published_total",
-            "Messages components published on outbound Redis, by channel.",
-            &["component", "channel"],
-            &published,
-        );
+        text
     }
 }
-
-fn render_trace_counters(out: &mut String, trace: &TraceCounters) {
-    header(
-        out,
-        "wasmart_trace_spans_exported_total",
-        "Spans the OTLP collector accepted.",
-        "counter",
-    );
-    let _ = writeln!(
-        out,
-        "wasmart_trace_spans_exported_total {}",
-        trace.exported.load(Ordering::Relaxed)
-    );
-    let dropped = BTreeMap::from([
-        (
-            vec!["queue_full".to_owned()],
-            trace.dropped.load(Ordering::Relaxed),
-        ),
-        (
-            vec!["export_failed".to_owned()],
-            trace.failed.load(Ordering::Relaxed),
-        ),
-    ]);
-    counter(
-        out,
-        "wasmart_trace_spans_dropped_total",
-        "Spans lost: the export queue was full, or the export request failed.",
-        &["reason"],
-        &dropped,
-    );
-}
-
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn label_set(names: &[&str], values: &[String], extra: Option<(&str, &str)>) -> String {
-    let mut pairs: Vec<String> = names
-        .iter()
-        .zip(values)
-        .map(|(name, value)| format!("{name}=\"{}\"", escape(value)))
-        .collect();
-    if let Some((name, value)) = extra {
-        pairs.push(format!("{name}=\"{value}\""));
-    }
-    format!("{{{}}}", pairs.join(","))
-}
-
-fn header(out: &mut String, name: &str, help: &str, kind: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-fn counter(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-    series: &BTreeMap<Labels, u64>,
-) {
-    header(out, name, help, "counter");
-    for (values, count) in series {
-        let _ = writeln!(out, "{name}{} {count}", label_set(labels, values, None));
-    }
-}
-
-fn histogram<const N: usize>(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-    bounds: &[f64; N],
-    series: &BTreeMap<Labels, Histogram<N>>,
-) {
-    header(out, name, help, "histogram");
-    for (values, histogram) in series {
-        let mut cumulative = 0;
-        for (bound, count) in bounds.iter().zip(histogram.counts) {
-            cumulative += count;
-            let set = label_set(labels, values, Some(("le", &bound.to_string())));
-            let _ = writeln!(out, "{name}_bucket{set} {cumulative}");
-        }
-        let set = label_set(labels, values, Some(("le", "+Inf")));
-        let _ = writeln!(out, "{name}_bucket{set} {}", histogram.count);
-        let set = label_set(labels, values, None);
-        let _ = writeln!(out, "{name}_sum{set} {}", histogram.sum);
-        let _ = writeln!(out, "{name}_count{set} {}", histogram.count);
-    }
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, value: i64) {
-    header(out, name, help, "gauge");
-    let _ = writeln!(out, "{name} {value}");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,13 +705,19 @@ mod tests {
             .operation_stats(HostInterface::Sqlite, &["a", "b"], &["select"])
             .is_none());
         assert!(metrics.published_messages("a").is_none());
-        let counts = ChannelCounts::default();
+        let metrics = Metrics::new(true);
+        let counts = metrics.published_messages("a").unwrap();
         for channel in 0..MAX_CHANNELS + 5 {
             counts.record(&format!("c{channel}"));
         }
-        let counts = counts.0.lock().unwrap();
-        assert_eq!(counts.len(), MAX_CHANNELS + 1);
-        assert_eq!(counts["other"], 5);
+        let text = metrics.render();
+        let series = r#"wasmart_redis_messages_published_total{component="a",channel="#;
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(series)).collect();
+        assert_eq!(lines.len(), MAX_CHANNELS + 1, "{text}");
+        assert!(
+            lines.contains(&&*format!(r#"{series}"other"}} 5"#)),
+            "{text}"
+        );
     }
 
     #[test]
@@ -769,7 +735,17 @@ mod tests {
     }
 
     #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    fn label_values_are_escaped_and_every_family_is_described() {
+        let metrics = Metrics::new(true);
+        metrics.record_failure("a\"b\\c\nd", "trap");
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"wasmart_guest_failures_total{component="a\"b\\c\nd",kind="trap"} 1"#),
+            "{text}"
+        );
+        for (name, kind, help) in families(false) {
+            let help = format!("# HELP {name} {help}\n# TYPE {name} {}\n", kind.name());
+            assert!(text.contains(&help), "no {help} in\n{text}");
+        }
     }
 }

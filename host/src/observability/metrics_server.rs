@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -16,10 +17,18 @@ use super::metrics::Metrics;
 /// The media type of the Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// How often recorded latencies are folded into their histograms between scrapes.
+const UPKEEP: Duration = Duration::from_secs(5);
+
 /// Serves `metrics` on `listener` until `shutdown` is cancelled.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+    let mut upkeep = tokio::time::interval(UPKEEP);
     loop {
         let (stream, _) = tokio::select! {
+            _ = upkeep.tick() => {
+                metrics.upkeep();
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(error) => {

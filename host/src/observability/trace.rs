@@ -1,7 +1,9 @@
 //! Spans of the work the host does, in the OpenTelemetry model: W3C trace context
 //! ([`SpanContext`], read from and written to `traceparent`), spans that record their name,
-//! kind, times, attributes and status, and the [`Tracer`] that hands finished spans to the
-//! OTLP exporter's bounded queue (see `otlp`) without ever waiting for it.
+//! kind, times, attributes and status as the OpenTelemetry SDK's [`SpanData`], and the
+//! [`Tracer`] that hands finished spans to the OTLP exporter's bounded queue (see `otlp`)
+//! without ever waiting for it. The W3C context stays ours: it is cheaper than the SDK's
+//! tracer and its `Context`, and spans here start from a `traceparent` or an event.
 //!
 //! When tracing is off the tracer is empty: starting a span costs one branch and records
 //! nothing. Sampling is parent-based: a trace whose `traceparent` says "not sampled" is
@@ -9,11 +11,15 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::mpsc;
+use opentelemetry::trace as otel;
+pub use opentelemetry::Value;
+use opentelemetry::{InstrumentationScope, Key, KeyValue};
+pub use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
 
 /// The `traceparent` header.
 pub const TRACEPARENT: &str = "traceparent";
@@ -143,58 +149,43 @@ fn new_span_id() -> [u8; 8] {
     }
 }
 
-/// What a span stands for, as OTLP numbers it.
+/// What a span stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanKind {
-    Internal = 1,
-    Server = 2,
-    Client = 3,
-    Producer = 4,
-    Consumer = 5,
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
 }
 
-/// An attribute value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Str(Cow<'static, str>),
-    Int(i64),
-}
-
-impl From<&'static str> for Value {
-    fn from(text: &'static str) -> Self {
-        Self::Str(Cow::Borrowed(text))
+impl From<SpanKind> for otel::SpanKind {
+    fn from(kind: SpanKind) -> Self {
+        match kind {
+            SpanKind::Internal => Self::Internal,
+            SpanKind::Server => Self::Server,
+            SpanKind::Client => Self::Client,
+            SpanKind::Producer => Self::Producer,
+            SpanKind::Consumer => Self::Consumer,
+        }
     }
 }
 
-impl From<String> for Value {
-    fn from(text: String) -> Self {
-        Self::Str(Cow::Owned(text))
+impl From<&SpanContext> for otel::SpanContext {
+    fn from(context: &SpanContext) -> Self {
+        let flags = if context.sampled {
+            otel::TraceFlags::SAMPLED
+        } else {
+            otel::TraceFlags::default()
+        };
+        otel::SpanContext::new(
+            otel::TraceId::from_bytes(context.trace_id),
+            otel::SpanId::from_bytes(context.span_id),
+            flags,
+            false,
+            otel::TraceState::NONE,
+        )
     }
-}
-
-impl From<i64> for Value {
-    fn from(number: i64) -> Self {
-        Self::Int(number)
-    }
-}
-
-/// A span's outcome; `None` is OTLP's "unset" (the default for success).
-pub type ErrorStatus = Option<Cow<'static, str>>;
-
-/// A finished span, as the exporter receives it.
-#[derive(Debug, Clone)]
-pub struct SpanData {
-    pub context: SpanContext,
-    pub parent_span_id: Option<[u8; 8]>,
-    pub name: Cow<'static, str>,
-    pub kind: SpanKind,
-    pub start_unix_nanos: u64,
-    pub end_unix_nanos: u64,
-    pub attributes: Vec<(&'static str, Value)>,
-    /// Spans of other traces this one relates to (an event republished in a later request).
-    pub links: Vec<SpanContext>,
-    /// The error message when the span failed.
-    pub error: ErrorStatus,
 }
 
 /// Counts of what became of finished spans; shown on the metrics listener.
@@ -208,19 +199,19 @@ pub struct TraceCounters {
     pub failed: AtomicU64,
 }
 
-struct Sink {
-    queue: mpsc::Sender<SpanData>,
-    counters: Arc<TraceCounters>,
+/// Where finished spans go (the exporter's queue); [`SpanSink::finish`] never waits.
+pub trait SpanSink: Send + Sync {
+    fn finish(&self, span: SpanData);
 }
 
 /// Starts spans; cheap to clone. [`Tracer::default`] is the disabled tracer.
 #[derive(Clone, Default)]
-pub struct Tracer(Option<Arc<Sink>>);
+pub struct Tracer(Option<Arc<dyn SpanSink>>);
 
 impl Tracer {
-    /// A tracer that queues finished spans on `queue` (dropping them when it is full).
-    pub fn new(queue: mpsc::Sender<SpanData>, counters: Arc<TraceCounters>) -> Self {
-        Self(Some(Arc::new(Sink { queue, counters })))
+    /// A tracer that hands finished spans to `sink`.
+    pub fn new(sink: Arc<dyn SpanSink>) -> Self {
+        Self(Some(sink))
     }
 
     /// Whether spans are recorded and exported at all.
@@ -242,15 +233,21 @@ impl Tracer {
         let context = parent.map_or_else(SpanContext::new_root, SpanContext::child);
         let recording = context.sampled.then(|| Recording {
             data: SpanData {
-                context,
-                parent_span_id: parent.map(|p| p.span_id),
+                span_context: (&context).into(),
+                parent_span_id: parent.map_or(otel::SpanId::INVALID, |p| {
+                    otel::SpanId::from_bytes(p.span_id)
+                }),
+                parent_span_is_remote: false,
+                span_kind: kind.into(),
                 name: name.into(),
-                kind,
-                start_unix_nanos: unix_nanos(),
-                end_unix_nanos: 0,
+                start_time: SystemTime::now(),
+                end_time: UNIX_EPOCH,
                 attributes: Vec::with_capacity(8),
-                links: Vec::new(),
-                error: None,
+                dropped_attributes_count: 0,
+                events: SpanEvents::default(),
+                links: SpanLinks::default(),
+                status: otel::Status::Unset,
+                instrumentation_scope: scope().clone(),
             },
             started: Instant::now(),
             sink: sink.clone(),
@@ -275,19 +272,19 @@ impl Tracer {
     }
 }
 
-fn unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+/// The instrumentation scope of every span.
+fn scope() -> &'static InstrumentationScope {
+    static SCOPE: OnceLock<InstrumentationScope> = OnceLock::new();
+    SCOPE.get_or_init(|| InstrumentationScope::builder("wasmart").build())
 }
 
 struct Recording {
     data: SpanData,
     started: Instant,
-    sink: Arc<Sink>,
+    sink: Arc<dyn SpanSink>,
 }
 
-/// A started span; it ends, and is queued for export, when dropped.
+/// A started span; it ends, and is handed to the exporter, when dropped.
 pub struct Span {
     context: Option<SpanContext>,
     recording: Option<Recording>,
@@ -320,21 +317,23 @@ impl Span {
     /// Sets attribute `key`.
     pub fn set(&mut self, key: &'static str, value: impl Into<Value>) {
         if let Some(recording) = &mut self.recording {
-            recording.data.attributes.push((key, value.into()));
+            let key = Key::from_static_str(key);
+            recording.data.attributes.push(KeyValue::new(key, value));
         }
     }
 
     /// Marks the span as failed.
     pub fn set_error(&mut self, message: impl Into<Cow<'static, str>>) {
         if let Some(recording) = &mut self.recording {
-            recording.data.error = Some(message.into());
+            recording.data.status = otel::Status::error(message);
         }
     }
 
     /// Links the span to a span of another trace.
     pub fn add_link(&mut self, context: SpanContext) {
         if let Some(recording) = &mut self.recording {
-            recording.data.links.push(context);
+            let link = otel::Link::with_context((&context).into());
+            recording.data.links.links.push(link);
         }
     }
 }
@@ -349,16 +348,15 @@ impl Drop for Span {
         else {
             return;
         };
-        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        data.end_unix_nanos = data.start_unix_nanos.saturating_add(elapsed);
-        if sink.queue.try_send(data).is_err() {
-            sink.counters.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        data.end_time = data.start_time + started.elapsed();
+        sink.finish(data);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
     const EXAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -404,44 +402,56 @@ mod tests {
         assert_ne!(SpanContext::new_root().trace_id, root.trace_id);
     }
 
-    #[tokio::test]
-    async fn spans_are_queued_when_dropped_and_counted_when_the_queue_is_full() {
-        let (queue, mut spans) = mpsc::channel(1);
-        let counters = Arc::new(TraceCounters::default());
-        let tracer = Tracer::new(queue, counters.clone());
+    /// Keeps every finished span.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<SpanData>>);
+
+    impl SpanSink for Recorder {
+        fn finish(&self, span: SpanData) {
+            self.0.lock().unwrap().push(span);
+        }
+    }
+
+    #[test]
+    fn spans_are_handed_over_when_dropped_with_their_parent_and_attributes() {
+        let recorder = Arc::new(Recorder::default());
+        let tracer = Tracer::new(recorder.clone());
         let parent = SpanContext::parse(EXAMPLE).unwrap();
         let mut span = tracer.start("GET /", SpanKind::Server, Some(&parent));
         span.set("http.response.status_code", 500);
         span.set_error("boom");
         let context = span.context().unwrap();
         drop(span);
-        drop(tracer.start("second", SpanKind::Internal, None));
-        assert_eq!(counters.dropped.load(Ordering::Relaxed), 1);
-        let data = spans.recv().await.unwrap();
-        assert_eq!(data.context, context);
-        assert_eq!(data.context.trace_id, parent.trace_id);
-        assert_eq!(data.parent_span_id, Some(parent.span_id));
-        assert_eq!(data.kind, SpanKind::Server);
-        assert!(data.end_unix_nanos >= data.start_unix_nanos);
+        let spans = std::mem::take(&mut *recorder.0.lock().unwrap());
+        let [data] = &spans[..] else {
+            panic!("{spans:?}")
+        };
+        assert_eq!(data.span_context.trace_id().to_bytes(), parent.trace_id);
+        assert_eq!(data.span_context.span_id().to_bytes(), context.span_id);
+        assert_eq!(data.parent_span_id.to_bytes(), parent.span_id);
+        assert_eq!(data.span_kind, otel::SpanKind::Server);
+        assert!(data.end_time >= data.start_time);
         assert_eq!(
             data.attributes,
-            [("http.response.status_code", Value::Int(500))]
+            [KeyValue::new("http.response.status_code", 500)]
         );
-        assert_eq!(data.error.as_deref(), Some("boom"));
+        assert_eq!(data.status, otel::Status::error("boom"));
+        drop(tracer.start("root", SpanKind::Internal, None));
+        let root = recorder.0.lock().unwrap().remove(0);
+        assert_eq!(root.parent_span_id, otel::SpanId::INVALID);
     }
 
-    #[tokio::test]
-    async fn unsampled_and_disabled_tracing_records_nothing() {
-        let (queue, mut spans) = mpsc::channel(8);
-        let tracer = Tracer::new(queue, Arc::default());
+    #[test]
+    fn unsampled_and_disabled_tracing_records_nothing() {
+        let recorder = Arc::new(Recorder::default());
+        let tracer = Tracer::new(recorder.clone());
         let unsampled = SpanContext::parse(&EXAMPLE.replace("-01", "-00")).unwrap();
         let span = tracer.start("GET /", SpanKind::Server, Some(&unsampled));
         assert!(!span.is_recording());
         assert_eq!(span.context().unwrap().trace_id, unsampled.trace_id);
         drop(span);
         drop(tracer.child("kv", SpanKind::Client, None));
-        drop(tracer);
-        assert!(spans.recv().await.is_none());
+        assert!(recorder.0.lock().unwrap().is_empty());
         let span = Tracer::default().start("GET /", SpanKind::Server, None);
         assert_eq!(span.context(), None);
     }

@@ -1,6 +1,10 @@
 //! Where and how spans are exported, from the standard `OTEL_*` environment variables, as
 //! Spin reads them: tracing is on when `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as-is) or
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/traces` appended) is set and not empty.
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/traces` appended) is set and not empty. These
+//! settings are read here so that the host knows at start whether it traces at all, refuses
+//! what it cannot do (gRPC) with a clear error, and names its service after the app;
+//! `opentelemetry-otlp` and the SDK are then handed every value explicitly. The headers
+//! variables are left to the exporter, which reads them itself.
 
 use std::time::Duration;
 
@@ -49,7 +53,8 @@ pub struct OtlpConfig {
     /// The URL export requests are posted to.
     pub endpoint: http::Uri,
     pub protocol: Protocol,
-    /// Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. a collector's API key.
+    /// Extra request headers, e.g. a collector's API key. `OTEL_EXPORTER_OTLP_HEADERS` (and
+    /// its `TRACES` variant) is read by the exporter itself, and adds to these.
     pub headers: Vec<(String, String)>,
     /// The most one export request may take.
     pub timeout: Duration,
@@ -136,13 +141,6 @@ impl OtlpConfig {
                 _ => return Err(OtlpConfigError::UnknownProtocol { name, value }),
             },
         };
-        let headers = match either(
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        ) {
-            None => Vec::new(),
-            Some((name, value)) => parse_pairs(name, &value)?,
-        };
         let timeout = match either(
             "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
             "OTEL_EXPORTER_OTLP_TIMEOUT",
@@ -180,7 +178,7 @@ impl OtlpConfig {
         Ok(Some(Self {
             endpoint,
             protocol,
-            headers,
+            headers: Vec::new(),
             timeout,
             service_name: var("OTEL_SERVICE_NAME").map(|name| name.trim().to_owned()),
             resource_attributes,
@@ -370,27 +368,19 @@ mod tests {
     }
 
     #[test]
-    fn headers_batching_and_the_resource_come_from_the_environment() {
+    fn timeout_batching_and_the_resource_come_from_the_environment() {
         let config = config(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
-            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=a%20b, tenant=t1"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "10"),
             (
                 "OTEL_RESOURCE_ATTRIBUTES",
-                "deployment.environment=test,service.name=r",
+                "deployment.environment=te%20st,service.name=r",
             ),
         ])
         .unwrap()
         .unwrap();
-        assert_eq!(
-            config.headers,
-            [
-                ("x-api-key".to_owned(), "a b".to_owned()),
-                ("tenant".to_owned(), "t1".to_owned())
-            ]
-        );
         assert_eq!(config.timeout, Duration::from_millis(2500));
         assert_eq!(
             config.batch,
@@ -402,7 +392,7 @@ mod tests {
         );
         let resource = config.resource("wasmart");
         assert_eq!(resource[0], ("service.name".to_owned(), "r".to_owned()));
-        assert!(resource.contains(&("deployment.environment".to_owned(), "test".to_owned())));
+        assert!(resource.contains(&("deployment.environment".to_owned(), "te st".to_owned())));
         let named = OtlpConfig {
             service_name: Some("shop".into()),
             ..config.clone()

@@ -1,37 +1,41 @@
-//! OpenTelemetry trace export over OTLP/HTTP, hand-written: the `OTEL_*` settings
-//! ([`OtlpConfig`]), a batch processor with a bounded queue in a background task
-//! ([`batch`]), and the two HTTP encodings, `http/protobuf` (the default) and `http/json`.
-//! Requests never wait for it: a slow or dead collector costs dropped spans, counted on
-//! the metrics listener, not latency. The exporter runs on a thread of its own, so that
-//! request workers busy running guests never keep it from draining the queue.
+//! OpenTelemetry trace export over OTLP/HTTP through the `opentelemetry-otlp` exporter
+//! (`http/protobuf`, the default, or `http/json`) and the SDK's batch span processor, set
+//! from the `OTEL_*` variables ([`OtlpConfig`]). Requests never wait for it: the processor
+//! runs on a thread of its own behind a bounded queue, so a slow or dead collector costs
+//! dropped spans, counted on the metrics listener, not latency. Export requests go out on
+//! a small runtime of that thread ([`client`]), never on the request workers.
 
-mod batch;
+mod client;
 mod config;
-mod json;
-mod protobuf;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanExporter, SpanProcessor,
+};
+use opentelemetry_sdk::Resource;
 
 pub use config::{BatchConfig, OtlpConfig, OtlpConfigError, Protocol};
 
-use super::trace::{SpanData, TraceCounters, Tracer};
+use super::trace::{SpanSink, TraceCounters, Tracer};
 
-/// The instrumentation scope of every span.
-const SCOPE_NAME: &str = "wasmart";
-/// `Status.StatusCode.STATUS_CODE_ERROR`.
-const STATUS_ERROR: u8 = 2;
+/// Why the exporter could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("starting the export runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    #[error("building the OTLP exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+}
 
 /// The background exporter; [`ExportTask::shutdown`] sends what is still queued.
 pub struct ExportTask {
-    finished: oneshot::Receiver<()>,
-    stop: CancellationToken,
+    processor: Arc<BatchSpanProcessor>,
     timeout: Duration,
 }
 
@@ -41,181 +45,148 @@ pub fn start(
     config: OtlpConfig,
     resource: Vec<(String, String)>,
     counters: Arc<TraceCounters>,
-) -> std::io::Result<(Tracer, ExportTask)> {
-    let (queue, receiver) = mpsc::channel(config.batch.max_queue_size.max(1));
-    let stop = CancellationToken::new();
-    let (done, finished) = oneshot::channel();
-    let timeout = config.timeout;
-    let batch = config.batch;
-    let exporter = HttpExporter {
-        config,
-        resource,
-        counters: counters.clone(),
-        failing: false,
+) -> Result<(Tracer, ExportTask), StartError> {
+    let protocol = match config.protocol {
+        Protocol::HttpProtobuf => opentelemetry_otlp::Protocol::HttpBinary,
+        Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_http_client(client::Client::new(config.timeout)?)
+        .with_endpoint(config.endpoint.to_string())
+        .with_protocol(protocol)
+        .with_timeout(config.timeout)
+        .with_headers(config.headers.iter().cloned().collect())
         .build()?;
-    let stopped = stop.clone();
-    std::thread::Builder::new()
-        .name("otlp-export".into())
-        .spawn(move || {
-            runtime.block_on(batch::run(receiver, batch, stopped, exporter));
-            let _ = done.send(());
-        })?;
-    Ok((
-        Tracer::new(queue, counters),
-        ExportTask {
-            finished,
-            stop,
-            timeout,
-        },
-    ))
+    let pending = Arc::new(AtomicUsize::new(0));
+    let exporter = CountingExporter {
+        inner: exporter,
+        pending: pending.clone(),
+        counters: counters.clone(),
+        endpoint: config.endpoint.to_string(),
+        failing: AtomicBool::new(false),
+    };
+    // The processor's channel holds the spans waiting and the batch being sent, as
+    // `OTEL_BSP_MAX_QUEUE_SIZE` spans waiting while one batch is out.
+    let capacity = config.batch.max_queue_size + config.batch.max_batch_size;
+    let batch = BatchConfigBuilder::default()
+        .with_max_queue_size(capacity)
+        .with_max_export_batch_size(config.batch.max_batch_size)
+        .with_scheduled_delay(config.batch.schedule_delay)
+        .build();
+    let mut processor = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch)
+        .build();
+    let resource = Resource::builder_empty()
+        .with_attributes(resource.into_iter().map(|(k, v)| KeyValue::new(k, v)))
+        .build();
+    processor.set_resource(&resource);
+    let processor = Arc::new(processor);
+    let queue = Queue {
+        processor: processor.clone(),
+        pending,
+        capacity,
+        counters,
+    };
+    let task = ExportTask {
+        processor,
+        timeout: config.timeout,
+    };
+    Ok((Tracer::new(Arc::new(queue)), task))
 }
 
 impl ExportTask {
     /// Exports the spans still queued, waiting at most one export timeout (plus a second)
     /// before giving up on them.
     pub async fn shutdown(self) {
-        self.stop.cancel();
-        let waited = tokio::time::timeout(self.timeout + Duration::from_secs(1), self.finished);
-        if waited.await.is_err() {
+        let timeout = self.timeout + Duration::from_secs(1);
+        let processor = self.processor;
+        let done =
+            tokio::task::spawn_blocking(move || processor.shutdown_with_timeout(timeout)).await;
+        if !matches!(done, Ok(Ok(()))) {
             tracing::warn!("trace export did not finish in time; the last spans are lost");
         }
     }
 }
 
-/// Why one export request failed.
-#[derive(Debug, thiserror::Error)]
-enum ExportError {
-    #[error("{0}")]
-    Http(wasmtime_wasi_http::Error),
-    #[error("the collector answered {0}")]
-    Status(http::StatusCode),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-}
-
-/// Posts batches to the collector.
-struct HttpExporter {
-    config: OtlpConfig,
-    resource: Vec<(String, String)>,
+/// The processor's queue, bounded by what is still unexported (waiting, or in the batch
+/// being sent): a full queue drops (and counts) the span at once.
+struct Queue {
+    processor: Arc<BatchSpanProcessor>,
+    /// Spans handed to the processor that are not exported (or lost) yet.
+    pending: Arc<AtomicUsize>,
+    capacity: usize,
     counters: Arc<TraceCounters>,
-    /// Whether the last export failed: only the first failure in a row is a warning.
-    failing: bool,
 }
 
-impl batch::Export for HttpExporter {
-    async fn export(&mut self, spans: Vec<SpanData>) {
-        let count = spans.len() as u64;
-        let body = match self.config.protocol {
-            Protocol::HttpProtobuf => protobuf::encode(&self.resource, &spans),
-            Protocol::HttpJson => json::encode(&self.resource, &spans),
-        };
-        drop(spans);
-        match tokio::time::timeout(self.config.timeout, self.post(body)).await {
-            Ok(Ok(())) => {
+impl SpanSink for Queue {
+    fn finish(&self, span: SpanData) {
+        if self.pending.fetch_add(1, Ordering::Relaxed) >= self.capacity {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.processor.on_end(span);
+    }
+}
+
+/// The OTLP exporter, counting what the collector accepted and what was lost.
+#[derive(Debug)]
+struct CountingExporter {
+    inner: opentelemetry_otlp::SpanExporter,
+    pending: Arc<AtomicUsize>,
+    counters: Arc<TraceCounters>,
+    endpoint: String,
+    /// Whether the last export failed: only the first failure in a row is a warning.
+    failing: AtomicBool,
+}
+
+impl SpanExporter for CountingExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let count = batch.len();
+        let result = self.inner.export(batch).await;
+        self.pending.fetch_sub(count, Ordering::Relaxed);
+        let count = count as u64;
+        match &result {
+            Ok(()) => {
                 self.counters.exported.fetch_add(count, Ordering::Relaxed);
-                if std::mem::take(&mut self.failing) {
-                    tracing::info!("trace export to {} works again", self.config.endpoint);
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("trace export to {} works again", self.endpoint);
                 }
             }
-            outcome => {
+            Err(error) => {
                 self.counters.failed.fetch_add(count, Ordering::Relaxed);
-                let error = match outcome {
-                    Ok(Err(error)) => error,
-                    _ => ExportError::Timeout(self.config.timeout),
-                };
-                if std::mem::replace(&mut self.failing, true) {
+                if self.failing.swap(true, Ordering::Relaxed) {
                     tracing::debug!("trace export failed: {error}; {count} spans lost");
                 } else {
                     tracing::warn!(
                         "trace export to {} failed: {error}; {count} spans lost (later \
                          failures are logged at debug level)",
-                        self.config.endpoint
+                        self.endpoint
                     );
                 }
             }
         }
+        result
     }
-}
 
-impl HttpExporter {
-    async fn post(&self, body: Vec<u8>) -> Result<(), ExportError> {
-        let content_type = match self.config.protocol {
-            Protocol::HttpProtobuf => "application/x-protobuf",
-            Protocol::HttpJson => "application/json",
-        };
-        let endpoint = &self.config.endpoint;
-        let mut request = http::Request::post(endpoint.clone())
-            .header(http::header::CONTENT_TYPE, content_type)
-            .header(
-                http::header::USER_AGENT,
-                concat!("wasmart/", env!("CARGO_PKG_VERSION")),
-            );
-        if let Some(authority) = endpoint.authority() {
-            request = request.header(http::header::HOST, authority.as_str());
-        }
-        for (name, value) in &self.config.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let body = Full::new(Bytes::from(body))
-            .map_err(|never| match never {})
-            .boxed_unsync();
-        let request = request
-            .body(body)
-            .map_err(|_| ExportError::Http(wasmtime_wasi_http::Error::HttpRequestUriInvalid))?;
-        let options = wasmtime_wasi_http::RequestOptions {
-            connect_timeout: Some(self.config.timeout),
-            first_byte_timeout: Some(self.config.timeout),
-            between_bytes_timeout: Some(self.config.timeout),
-        };
-        let (response, connection) =
-            wasmtime_wasi_http::default_send_request(request, Some(options))
-                .await
-                .map_err(ExportError::Http)?;
-        let status = response.status();
-        // Read the (small) answer so that the connection ends cleanly.
-        let _ = tokio::join!(response.into_body().collect(), connection);
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(ExportError::Status(status))
-        }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
     }
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::borrow::Cow;
-
+mod tests {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
-    use crate::observability::trace::{SpanContext, SpanKind, Value};
-
-    /// A finished server span with every kind of field the encoders write.
-    pub(crate) fn sample_span() -> SpanData {
-        let context =
-            SpanContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
-        SpanData {
-            context,
-            parent_span_id: Some([1, 2, 3, 4, 5, 6, 7, 8]),
-            name: Cow::Borrowed("GET /api/..."),
-            kind: SpanKind::Server,
-            start_unix_nanos: 1_700_000_000_000_000_000,
-            end_unix_nanos: 1_700_000_000_001_000_000,
-            attributes: vec![
-                ("http.request.method", Value::from("GET")),
-                ("http.response.status_code", Value::Int(503)),
-            ],
-            links: vec![SpanContext {
-                span_id: [10, 11, 12, 13, 14, 15, 16, 17],
-                ..context
-            }],
-            error: Some(Cow::Borrowed("HTTP 503")),
-        }
-    }
+    use crate::observability::trace::{SpanContext, SpanKind};
 
     /// Accepts one HTTP request on `listener`, answers `status`, and returns its head and body.
     async fn receive(listener: tokio::net::TcpListener, status: u16) -> (String, Vec<u8>) {
@@ -245,16 +216,25 @@ pub(crate) mod tests {
         (head, data)
     }
 
-    #[tokio::test]
-    async fn batches_are_posted_to_the_endpoint_and_flushed_on_shutdown() {
+    /// A collector on a free port that answers one request with `status`, and its config.
+    async fn collector(
+        status: u16,
+        protocol: Protocol,
+    ) -> (OtlpConfig, tokio::task::JoinHandle<(String, Vec<u8>)>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let receiver = tokio::spawn(receive(listener, 200));
-        let mut config =
-            OtlpConfig::new(&format!("http://{address}/v1/traces"), Protocol::HttpJson).unwrap();
+        let receiver = tokio::spawn(receive(listener, status));
+        let config = OtlpConfig::new(&format!("http://{address}/v1/traces"), protocol).unwrap();
+        (config, receiver)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_are_posted_as_json_and_flushed_on_shutdown() {
+        let (mut config, receiver) = collector(200, Protocol::HttpJson).await;
         config.headers = vec![("x-api-key".into(), "secret".into())];
         let counters = Arc::new(TraceCounters::default());
-        let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
+        let resource = vec![("service.name".to_owned(), "shop".to_owned())];
+        let (tracer, task) = start(config, resource, counters.clone()).unwrap();
         drop(tracer.start("GET /", SpanKind::Server, None));
         task.shutdown().await;
         let (head, body) = receiver.await.unwrap();
@@ -262,33 +242,77 @@ pub(crate) mod tests {
         assert!(head.contains("content-type: application/json"), "{head}");
         assert!(head.contains("x-api-key: secret"), "{head}");
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let resource_spans = &body["resourceSpans"][0];
         assert_eq!(
-            body["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"],
-            "GET /"
+            resource_spans["resource"]["attributes"][0]["value"]["stringValue"],
+            "shop"
         );
+        let span = &resource_spans["scopeSpans"][0]["spans"][0];
+        assert_eq!(span["name"], "GET /");
+        assert_eq!(span["kind"], 2);
         assert_eq!(counters.exported.load(Ordering::Relaxed), 1);
     }
 
-    #[tokio::test]
-    async fn failed_exports_are_counted_and_do_not_stop_the_exporter() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let receiver = tokio::spawn(receive(listener, 503));
-        let config = OtlpConfig::new(
-            &format!("http://{address}/v1/traces"),
-            Protocol::HttpProtobuf,
-        )
-        .unwrap();
-        let counters = Arc::new(TraceCounters::default());
-        let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
-        drop(tracer.start("a", SpanKind::Internal, None));
-        drop(tracer.start("b", SpanKind::Internal, None));
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn protobuf_carries_ids_parents_kinds_attributes_links_and_status() {
+        let (config, receiver) = collector(200, Protocol::HttpProtobuf).await;
+        let (tracer, task) = start(config, vec![], Arc::default()).unwrap();
+        let parent =
+            SpanContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        let mut span = tracer.start("GET /api/...", SpanKind::Server, Some(&parent));
+        span.set("http.request.method", "GET");
+        span.set("http.response.status_code", 503_i64);
+        span.set_error("HTTP 503");
+        let linked = SpanContext::new_root();
+        span.add_link(linked);
+        let context = span.context().unwrap();
+        drop(span);
         task.shutdown().await;
-        let (head, _) = receiver.await.unwrap();
+        let (head, body) = receiver.await.unwrap();
         assert!(
             head.contains("content-type: application/x-protobuf"),
             "{head}"
         );
+        let request = ExportTraceServiceRequest::decode(&body[..]).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(
+            request.resource_spans[0].scope_spans[0]
+                .scope
+                .as_ref()
+                .unwrap()
+                .name,
+            "wasmart"
+        );
+        assert_eq!(span.trace_id, parent.trace_id);
+        assert_eq!(span.span_id, context.span_id);
+        assert_eq!(span.parent_span_id, parent.span_id);
+        assert_eq!(span.name, "GET /api/...");
+        assert_eq!(span.kind, 2);
+        assert!(span.end_time_unix_nano >= span.start_time_unix_nano);
+        let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["http.request.method", "http.response.status_code"]);
+        assert_eq!(span.links[0].trace_id, linked.trace_id);
+        let status = span.status.as_ref().unwrap();
+        assert_eq!((status.code, status.message.as_str()), (2, "HTTP 503"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_exports_are_counted_and_a_full_queue_drops_at_once() {
+        let (mut config, receiver) = collector(503, Protocol::HttpProtobuf).await;
+        // Room for one batch of two in flight, none waiting.
+        config.batch.max_queue_size = 0;
+        config.batch.max_batch_size = 2;
+        let counters = Arc::new(TraceCounters::default());
+        let (tracer, task) = start(config, vec![], counters.clone()).unwrap();
+        let started = std::time::Instant::now();
+        for _ in 0..5 {
+            drop(tracer.start("a", SpanKind::Internal, None));
+        }
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(counters.dropped.load(Ordering::Relaxed), 3);
+        task.shutdown().await;
+        let (head, _) = receiver.await.unwrap();
+        assert!(head.starts_with("post /v1/traces"), "{head}");
         assert_eq!(counters.failed.load(Ordering::Relaxed), 2);
         assert_eq!(counters.exported.load(Ordering::Relaxed), 0);
     }
