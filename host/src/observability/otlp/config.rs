@@ -47,6 +47,36 @@ impl Default for BatchConfig {
     }
 }
 
+impl BatchConfig {
+    /// The `OTEL_BSP_*` settings read through `var` (empty values already unset), each
+    /// defaulting to [`BatchConfig::default`].
+    fn from_env(var: &impl Fn(&str) -> Option<String>) -> Result<Self, OtlpConfigError> {
+        let defaults = BatchConfig::default();
+        let number = |name: &'static str, default: u64| match var(name) {
+            None => Ok(default),
+            Some(value) => parse_number(name, &value),
+        };
+        Ok(BatchConfig {
+            max_queue_size: usize::try_from(number(
+                "OTEL_BSP_MAX_QUEUE_SIZE",
+                defaults.max_queue_size as u64,
+            )?)
+            .unwrap_or(usize::MAX)
+            .max(1),
+            max_batch_size: usize::try_from(number(
+                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                defaults.max_batch_size as u64,
+            )?)
+            .unwrap_or(usize::MAX)
+            .max(1),
+            schedule_delay: Duration::from_millis(number(
+                "OTEL_BSP_SCHEDULE_DELAY",
+                defaults.schedule_delay.as_millis() as u64,
+            )?),
+        })
+    }
+}
+
 /// The trace exporter's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtlpConfig {
@@ -152,29 +182,7 @@ impl OtlpConfig {
             None => Vec::new(),
             Some(value) => parse_pairs("OTEL_RESOURCE_ATTRIBUTES", &value)?,
         };
-        let defaults = BatchConfig::default();
-        let number = |name: &'static str, default: u64| match var(name) {
-            None => Ok(default),
-            Some(value) => parse_number(name, &value),
-        };
-        let batch = BatchConfig {
-            max_queue_size: usize::try_from(number(
-                "OTEL_BSP_MAX_QUEUE_SIZE",
-                defaults.max_queue_size as u64,
-            )?)
-            .unwrap_or(usize::MAX)
-            .max(1),
-            max_batch_size: usize::try_from(number(
-                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                defaults.max_batch_size as u64,
-            )?)
-            .unwrap_or(usize::MAX)
-            .max(1),
-            schedule_delay: Duration::from_millis(number(
-                "OTEL_BSP_SCHEDULE_DELAY",
-                defaults.schedule_delay.as_millis() as u64,
-            )?),
-        };
+        let batch = BatchConfig::from_env(&var)?;
         Ok(Some(Self {
             endpoint,
             protocol,
