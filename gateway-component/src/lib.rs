@@ -121,7 +121,7 @@ async fn serve(
         timeout: Duration::from_millis(config.upstream_timeout_ms),
         store: store.as_ref(),
     };
-    let params = service_kit::http::match_path(route.pattern, &path).unwrap_or_default();
+    let params = service_kit::router::match_path(route.pattern, &path).unwrap_or_default();
     match route.target {
         Target::Proxy(service) => proxy(&upstreams, service, path, request).await,
         Target::ProxyAs(service, pattern) => {

@@ -108,7 +108,7 @@ impl Upstreams<'_> {
         let started = timer::now_ns();
         let status = match Config::endpoint(service) {
             Ok(endpoint) => {
-                let call = Call::get(service, service_kit::http::HEALTH_PATH);
+                let call = Call::get(service, service_kit::router::HEALTH_PATH);
                 let deadline = started.saturating_add(self.timeout.as_nanos() as u64);
                 let send = spin_sdk::http::send::<_, Response>(self.request(&call, &endpoint));
                 match timer::until(deadline, send).await {

@@ -14,31 +14,51 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// A service's database: its label, its migrations, and what to do once they are applied.
+pub struct Database {
+    pub label: &'static str,
+    pub migrations: &'static [Migration],
+    /// Runs after the migrations were checked (e.g. seeding; it must be idempotent).
+    pub prepare: fn(&Db) -> Result<(), Error>,
+}
+
+impl Database {
+    /// A database that needs nothing but its migrations.
+    pub const fn new(label: &'static str, migrations: &'static [Migration]) -> Self {
+        Self {
+            label,
+            migrations,
+            prepare: |_| Ok(()),
+        }
+    }
+
+    /// Opens the database and applies every migration not applied yet, whatever its
+    /// version (a migration numbered below ones already applied still runs), then runs
+    /// `prepare`. When the database's `PRAGMA user_version` holds the [`fingerprint`] of the
+    /// migrations, all of them ran (and `prepare` too) and opening costs that one read.
+    /// Concurrent instances are serialized by `BEGIN IMMEDIATE`, and each migration
+    /// re-checks inside its transaction, so each runs exactly once.
+    pub fn open(&self) -> Result<Db, Error> {
+        let db = Db {
+            connection: Connection::open(self.label)?,
+        };
+        let fingerprint = fingerprint(self.migrations);
+        if db.user_version() != Some(fingerprint) {
+            db.migrate(self.migrations)?;
+            (self.prepare)(&db)?;
+            // Only a shortcut: if it cannot be written, the next open checks the set again.
+            let _ = db.execute(&format!("PRAGMA user_version = {fingerprint}"), &[]);
+        }
+        Ok(db)
+    }
+}
+
 /// A connection to the service's database.
 pub struct Db {
     connection: Connection,
 }
 
 impl Db {
-    /// Opens the database `label` and applies every migration not applied yet, whatever its
-    /// version (a migration numbered below ones already applied still runs). When the
-    /// database's `PRAGMA user_version` holds the [`fingerprint`] of `migrations`, all of
-    /// them ran before and opening costs that one read. Concurrent instances are serialized
-    /// by `BEGIN IMMEDIATE`, and each migration re-checks inside its transaction, so each
-    /// runs exactly once.
-    pub fn open(label: &str, migrations: &[Migration]) -> Result<Self, Error> {
-        let db = Self {
-            connection: Connection::open(label)?,
-        };
-        let fingerprint = fingerprint(migrations);
-        if db.user_version() != Some(fingerprint) {
-            db.migrate(migrations)?;
-            // Only a shortcut: if it cannot be written, the next open checks the set again.
-            let _ = db.execute(&format!("PRAGMA user_version = {fingerprint}"), &[]);
-        }
-        Ok(db)
-    }
-
     /// `PRAGMA user_version`, if it can be read.
     fn user_version(&self) -> Option<i64> {
         let result = self.query("PRAGMA user_version", &[]).ok()?;
