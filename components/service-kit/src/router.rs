@@ -65,11 +65,13 @@ impl Router {
     pub fn handle(&self, request: &Request, scope: &Scope) -> Response {
         let request_id = scope.request_id.as_deref();
         let path = path_info(request);
-        let mut response = match self.dispatch(request, scope, &path) {
+        let mut allowed = Vec::new();
+        let mut response = match self.dispatch(request, scope, &path, &mut allowed) {
             Ok(response) => response,
-            Err((problem, allowed)) => {
+            Err(problem) => {
+                let is_405 = problem.status == 405;
                 let mut response = problem.with_request_id(request_id).into_response();
-                if !allowed.is_empty() {
+                if is_405 {
                     response.set_header("allow", allowed.join(", "));
                 }
                 response
@@ -81,47 +83,36 @@ impl Router {
         response
     }
 
-    /// The answer of the route matching `path`; on failure the problem, and the methods the
-    /// path allows when the problem is a 405.
+    /// The answer of the route matching `path`, or a 404 or 405 problem; `allowed` collects
+    /// the methods of the routes whose pattern matches.
     fn dispatch(
         &self,
         request: &Request,
         scope: &Scope,
         path: &str,
-    ) -> Result<Response, (Problem, Vec<String>)> {
+        allowed: &mut Vec<String>,
+    ) -> Result<Response, Problem> {
         if path == HEALTH_PATH && request.method() == &Method::Get {
             return Ok(json(200, &serde_json::json!({ "status": "up" })));
         }
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut allowed: Vec<String> = Vec::new();
         for (method, pattern, handler) in &self.routes {
             let Some(params) = match_pattern(pattern, &segments) else {
                 continue;
             };
             if method == request.method() {
-                return handler(request, scope, &params).map_err(|problem| {
-                    let allowed = if problem.status == 405 {
-                        allowed
-                    } else {
-                        Vec::new()
-                    };
-                    (problem, allowed)
-                });
+                return handler(request, scope, &params);
             }
             allowed.push(method.to_string());
         }
         Err(if allowed.is_empty() {
-            (
-                Problem::not_found(format!("No resource at {path}.")),
-                allowed,
-            )
+            Problem::not_found(format!("No resource at {path}."))
         } else {
-            let problem = Problem::method_not_allowed(format!(
+            Problem::method_not_allowed(format!(
                 "{} is not allowed here; use {}.",
                 request.method(),
                 allowed.join(", ")
-            ));
-            (problem, allowed)
+            ))
         })
     }
 }
