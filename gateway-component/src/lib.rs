@@ -116,6 +116,7 @@ async fn serve(
     auth::authorize(caller.as_ref(), route.access)?;
     edges::check_body(&request, route.json_body)?;
     let upstreams = Upstreams {
+        config,
         ids,
         caller: caller.as_ref(),
         timeout: Duration::from_millis(config.upstream_timeout_ms),
