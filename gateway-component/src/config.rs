@@ -76,6 +76,9 @@ pub struct Config {
     pub login_rate_limit_per_minute: u32,
     /// Origins allowed to call the API from a browser (CORS).
     pub cors_allowed_origins: Vec<String>,
+    /// The key the services' internal routes require (`internal_api_key`), read once per
+    /// request; without it only calls to services fail.
+    internal_key: Option<String>,
 }
 
 impl Config {
@@ -92,25 +95,30 @@ impl Config {
                 .filter(|origin| !origin.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            internal_key: variables::get("internal_api_key").ok(),
         })
     }
 
     /// Where and how to reach `service`: its base URL (`<name>_url`, e.g.
     /// `http://catalog.spin.internal`) and the internal key it requires.
-    pub fn endpoint(service: Service) -> Result<Endpoint, GatewayError> {
+    pub fn endpoint(&self, service: Service) -> Result<Endpoint<'_>, GatewayError> {
+        let internal_key = self
+            .internal_key
+            .as_deref()
+            .ok_or_else(|| GatewayError::Misconfigured("internal_api_key is not set".to_owned()))?;
         Ok(Endpoint {
             base_url: required(&format!("{}_url", service.name()))?
                 .trim_end_matches('/')
                 .to_owned(),
-            internal_key: required("internal_api_key")?,
+            internal_key,
         })
     }
 }
 
 /// A service's base URL and the key its internal routes require.
-pub struct Endpoint {
+pub struct Endpoint<'a> {
     pub base_url: String,
-    pub internal_key: String,
+    pub internal_key: &'a str,
 }
 
 fn required(name: &str) -> Result<String, GatewayError> {

@@ -116,12 +116,13 @@ async fn serve(
     auth::authorize(caller.as_ref(), route.access)?;
     edges::check_body(&request, route.json_body)?;
     let upstreams = Upstreams {
+        config,
         ids,
         caller: caller.as_ref(),
         timeout: Duration::from_millis(config.upstream_timeout_ms),
         store: store.as_ref(),
     };
-    let params = service_kit::http::match_path(route.pattern, &path).unwrap_or_default();
+    let params = service_kit::router::match_path(route.pattern, &path).unwrap_or_default();
     match route.target {
         Target::Proxy(service) => proxy(&upstreams, service, path, request).await,
         Target::ProxyAs(service, pattern) => {

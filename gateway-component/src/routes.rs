@@ -198,7 +198,7 @@ pub static ROUTES: &[Route] = &[
 ];
 
 /// `pattern` with each `:name` segment replaced by the (encoded) value `params` captured.
-pub fn fill(pattern: &str, params: &service_kit::http::Params) -> String {
+pub fn fill(pattern: &str, params: &service_kit::router::Params) -> String {
     pattern
         .split('/')
         .map(|segment| match segment.strip_prefix(':') {
@@ -214,7 +214,7 @@ pub fn fill(pattern: &str, params: &service_kit::http::Params) -> String {
 pub fn find(method: &Method, path: &str) -> Result<&'static Route, Vec<String>> {
     let mut allowed = Vec::new();
     for route in ROUTES {
-        if service_kit::http::match_path(route.pattern, path).is_none() {
+        if service_kit::router::match_path(route.pattern, path).is_none() {
             continue;
         }
         if &route.method == method {
@@ -306,7 +306,7 @@ mod tests {
         };
         assert_eq!(service, Alerts);
         let params =
-            service_kit::http::match_path(route.pattern, "/ops/alert-rules/a%20b").unwrap();
+            service_kit::router::match_path(route.pattern, "/ops/alert-rules/a%20b").unwrap();
         assert_eq!(fill(pattern, &params), "/rules/a%20b");
     }
 }

@@ -47,9 +47,10 @@ impl Call {
     }
 }
 
-/// What upstream calls of one gateway request share: its ids, its caller, the time each
-/// call may take, and the store holding the circuit breakers.
+/// What upstream calls of one gateway request share: its configuration, its ids, its
+/// caller, the time each call may take, and the store holding the circuit breakers.
 pub struct Upstreams<'a> {
+    pub config: &'a Config,
     pub ids: &'a RequestIds,
     pub caller: Option<&'a Caller>,
     pub timeout: Duration,
@@ -68,7 +69,7 @@ impl Upstreams<'_> {
     /// Sends `call` within the deadline; a 5xx answer, a transport error or a timeout counts
     /// as a failure of the service (4xx answers are the client's problem and pass through).
     pub async fn send(&self, call: &Call) -> Result<Response, GatewayError> {
-        let endpoint = Config::endpoint(call.service)?;
+        let endpoint = self.config.endpoint(call.service)?;
         self.admit(call.service)?;
         let started = timer::now_ns();
         let deadline = timer::now_ns().saturating_add(self.timeout.as_nanos() as u64);
@@ -106,9 +107,9 @@ impl Upstreams<'_> {
             .map(|store| breaker::load(store, service).state(service_kit::clock::now_ms()))
             .unwrap_or(breaker::State::Closed);
         let started = timer::now_ns();
-        let status = match Config::endpoint(service) {
+        let status = match self.config.endpoint(service) {
             Ok(endpoint) => {
-                let call = Call::get(service, service_kit::http::HEALTH_PATH);
+                let call = Call::get(service, service_kit::router::HEALTH_PATH);
                 let deadline = started.saturating_add(self.timeout.as_nanos() as u64);
                 let send = spin_sdk::http::send::<_, Response>(self.request(&call, &endpoint));
                 match timer::until(deadline, send).await {
@@ -171,7 +172,7 @@ impl Upstreams<'_> {
         builder
             .header(REQUEST_ID, self.ids.request_id.as_str())
             .header(TRACEPARENT, self.ids.upstream_traceparent())
-            .header(internal_auth::HEADER, endpoint.internal_key.as_str());
+            .header(internal_auth::HEADER, endpoint.internal_key);
         if let Some(caller) = self.caller {
             builder
                 .header(USER_ID, caller.user_id.as_str())

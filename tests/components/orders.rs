@@ -953,3 +953,71 @@ async fn the_watchdog_publishes_a_stuck_orders_events_again_every_ten_seconds() 
     let soon = next_about(&mut published, &stuck, Duration::from_secs(5)).await;
     assert_eq!(soon, None, "published again within five seconds");
 }
+
+/// orders' migration 1 as it was released (frozen: the schema an older release left).
+const ORDERS_MIGRATION_1: &str = "CREATE TABLE orders (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, email TEXT,
+    status TEXT NOT NULL CHECK (status IN
+        ('pending_payment', 'paid', 'fulfilled', 'payment_failed', 'cancelled')),
+    total_amount INTEGER NOT NULL, currency TEXT NOT NULL, shipping_address TEXT NOT NULL,
+    cancel_reason TEXT, idempotency_key TEXT, fingerprint TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, nudged_at INTEGER);
+CREATE UNIQUE INDEX orders_idempotency ON orders (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX orders_by_user ON orders (user_id, created_at);
+CREATE INDEX orders_pending ON orders (updated_at) WHERE status = 'pending_payment';
+CREATE TABLE order_lines (
+    order_id TEXT NOT NULL REFERENCES orders (id), position INTEGER NOT NULL,
+    product_id TEXT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0), unit_amount INTEGER NOT NULL,
+    PRIMARY KEY (order_id, position));
+CREATE TABLE status_history (
+    order_id TEXT NOT NULL REFERENCES orders (id), status TEXT NOT NULL, at INTEGER NOT NULL)";
+
+/// A database left by a release that had orders' migration 1 and the shared outbox and inbox
+/// (1000, 1001) but not migration 2 is upgraded by migration 2 when the current orders opens
+/// it, although 2 is below the highest version applied.
+#[tokio::test]
+async fn an_older_database_gets_every_pending_migration() {
+    let shop = Shop::start_with(ShopOptions {
+        components: vec!["orders"],
+        ..Default::default()
+    })
+    .await;
+    let scripts = [
+        ORDERS_MIGRATION_1,
+        service_kit::outbox::MIGRATION.sql,
+        service_kit::inbox::MIGRATION.sql,
+        "CREATE TABLE schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+        INSERT INTO schema_migrations VALUES (1, 'orders', 0), (1000, 'outbox', 0), (1001, 'inbox', 0)",
+    ];
+    for statement in scripts.iter().flat_map(|script| script.split(";\n")) {
+        shop.sql("orders", statement.trim());
+    }
+
+    let customer = User::customer();
+    let list = shop
+        .call("orders", "GET", "/orders", Some(&customer), None)
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text());
+
+    let versions = shop.sql(
+        "orders",
+        "SELECT version FROM schema_migrations ORDER BY version",
+    );
+    assert_eq!(
+        versions,
+        [[json!(1)], [json!(2)], [json!(1000)], [json!(1001)]]
+    );
+    let columns = shop.sql(
+        "orders",
+        "SELECT name FROM pragma_table_info('orders') WHERE name LIKE '%nudged_at'",
+    );
+    assert_eq!(columns, [[json!("last_nudged_at")]]);
+    let index = shop.sql(
+        "orders",
+        "SELECT name FROM sqlite_master WHERE name = 'status_history_by_order'",
+    );
+    assert_eq!(index.len(), 1, "migration 2's index exists");
+}

@@ -17,17 +17,29 @@ mod seed;
 mod token;
 mod views;
 
-use service_kit::http::Router;
+use service_kit::router::Router;
+use service_kit::service::{Events, Service};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
-#[http_component]
-fn handle(request: Request) -> Response {
-    Router::new()
+static ACCOUNTS: Service = Service {
+    name: "accounts",
+    database: Some(repository::DATABASE),
+    events: Events::None,
+    background: None,
+    routes,
+};
+
+fn routes(router: Router) -> Router {
+    router
         .route(Method::Post, "/accounts", handlers::register)
         .route(Method::Get, "/accounts", handlers::list)
         .route(Method::Post, "/sessions", handlers::sign_in)
         .route(Method::Get, "/me", handlers::me)
         .route(Method::Patch, "/me", handlers::change_me)
-        .handle(request)
+}
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    ACCOUNTS.handle_http(request)
 }

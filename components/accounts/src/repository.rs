@@ -4,7 +4,7 @@ use crate::domain::{DisplayName, Email, ProfileChange};
 use crate::error::AccountsError;
 use service_kit::clock::now_ms;
 use service_kit::context::Role;
-use service_kit::db::{int, opt_text, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, opt_text, text, Database, Db, Migration, RowView, Rows};
 use service_kit::events::Address;
 use service_kit::ids::UserId;
 
@@ -61,10 +61,8 @@ fn account(row: &RowView<'_>) -> Account {
     }
 }
 
-/// Opens the database, migrating it on first use.
-pub fn open() -> Result<Db, AccountsError> {
-    Ok(Db::open("accounts", MIGRATIONS)?)
-}
+/// accounts' database.
+pub const DATABASE: Database = Database::new("accounts", MIGRATIONS);
 
 /// Inserts an account; `None` if the email is taken (also when a concurrent insert won).
 pub fn insert(

@@ -1,6 +1,6 @@
 //! The one error type of alerts, and its mapping to problem+json.
 
-use service_kit::http::CallError;
+use service_kit::client::CallError;
 use service_kit::{FieldError, Problem};
 
 /// Why an alerts request or evaluation failed.

@@ -3,11 +3,11 @@
 //! raises an alert for each that is not active yet and resolves each active alert that no
 //! longer fires, announcing both through the outbox in the same transaction.
 
+use service_kit::client::{call_json, upstream_url};
 use service_kit::clock::{now_ms, rfc3339};
 use service_kit::context::{Caller, RequestContext};
 use service_kit::db::Db;
 use service_kit::events::{AlertDetails, AlertRaised, AlertResolved};
-use service_kit::http::{call_json, upstream_url};
 use service_kit::outbox;
 use spin_sdk::http::Method;
 

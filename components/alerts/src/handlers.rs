@@ -5,7 +5,9 @@
 use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
 use service_kit::context::{Caller, RequestContext};
-use service_kit::http::{json, parse_json, Params};
+use service_kit::http::{json, parse_json};
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
@@ -88,14 +90,14 @@ fn admin(context: &RequestContext) -> Result<&Caller, AlertsError> {
 }
 
 /// `GET /alerts`: the active alerts and the latest resolved ones, newest first.
-pub fn alerts(_: &Request, context: &RequestContext, _: &Params) -> Result<Response, AlertsError> {
+pub fn alerts(_: &Request, context: &Scope, _: &Params) -> Result<Response, AlertsError> {
     admin(context)?;
-    let db = repository::open()?;
-    let active: Vec<AlertView> = repository::active(&db)?
+    let db = context.db()?;
+    let active: Vec<AlertView> = repository::active(db)?
         .into_iter()
         .map(AlertView::from)
         .collect();
-    let recent: Vec<AlertView> = repository::resolved(&db, RECENT_LIMIT)?
+    let recent: Vec<AlertView> = repository::resolved(db, RECENT_LIMIT)?
         .into_iter()
         .map(AlertView::from)
         .collect();
@@ -106,10 +108,10 @@ pub fn alerts(_: &Request, context: &RequestContext, _: &Params) -> Result<Respo
 }
 
 /// `GET /rules`: every rule.
-pub fn rules(_: &Request, context: &RequestContext, _: &Params) -> Result<Response, AlertsError> {
+pub fn rules(_: &Request, context: &Scope, _: &Params) -> Result<Response, AlertsError> {
     admin(context)?;
-    let db = repository::open()?;
-    let items: Vec<RuleView> = repository::rules(&db)?
+    let db = context.db()?;
+    let items: Vec<RuleView> = repository::rules(db)?
         .into_iter()
         .map(RuleView::from)
         .collect();
@@ -120,18 +122,18 @@ pub fn rules(_: &Request, context: &RequestContext, _: &Params) -> Result<Respon
 /// next evaluation applies it.
 pub fn update_rule(
     request: &Request,
-    context: &RequestContext,
+    context: &Scope,
     params: &Params,
 ) -> Result<Response, Problem> {
     admin(context)?;
     let id = params.get("id");
-    let db = repository::open().map_err(AlertsError::from)?;
-    let rule = repository::rule(&db, id)
+    let db = context.db().map_err(AlertsError::from)?;
+    let rule = repository::rule(db, id)
         .map_err(AlertsError::from)?
         .ok_or_else(|| AlertsError::RuleNotFound(id.to_owned()))?;
     let change: RuleChange = parse_json(request)?;
     change.check(rule.kind).map_err(AlertsError::Invalid)?;
-    let updated = repository::update_rule(&db, id, &change, now_ms())
+    let updated = repository::update_rule(db, id, &change, now_ms())
         .map_err(AlertsError::from)?
         .ok_or_else(|| AlertsError::RuleNotFound(id.to_owned()))?;
     Ok(json(200, &RuleView::from(updated)))

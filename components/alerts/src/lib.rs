@@ -17,9 +17,9 @@ mod evaluation;
 mod handlers;
 mod repository;
 
-use service_kit::http::Router;
-use service_kit::messaging::{self, Messaging};
-use service_kit::{tick, Problem};
+use service_kit::router::Router;
+use service_kit::scope::{Scope, Trigger};
+use service_kit::service::{sqlite, Events, Service};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The service's name: producer of its events, tick key.
@@ -28,57 +28,58 @@ pub(crate) const SERVICE: &str = "alerts";
 /// The evaluation interval when `alert_evaluation_interval_ms` is not a number.
 const DEFAULT_INTERVAL_MS: i64 = 2_000;
 
-#[spin_sdk::http_component]
-fn handle_request(request: Request) -> Response {
-    if let Ok(messaging) = Messaging::from_variables(SERVICE) {
-        if messaging.has_ticks() {
-            messaging.schedule_tick(interval_ms());
-        } else if let Err(error) = evaluate(&messaging) {
-            // Without Redis there is no tick: every request evaluates (spin.cloud.toml).
-            eprintln!("alerts: {error:#}");
-        }
-    }
-    router().handle(request)
-}
+static ALERTS: Service = Service {
+    name: SERVICE,
+    database: Some(repository::DATABASE),
+    events: Events::Produce,
+    background: Some(keep_evaluating),
+    routes,
+};
 
-fn router() -> Router {
-    messaging::dead_letter_routes(Router::new(), SERVICE, repository::open, |_, _| Ok(()))
-        .route(Method::Get, "/alerts", |r, c, p| {
-            handlers::alerts(r, c, p).map_err(Problem::from)
-        })
-        .route(Method::Get, "/rules", |r, c, p| {
-            handlers::rules(r, c, p).map_err(Problem::from)
-        })
+fn routes(router: Router) -> Router {
+    router
+        .route(Method::Get, "/alerts", handlers::alerts)
+        .route(Method::Get, "/rules", handlers::rules)
         .route(Method::Put, "/rules/:id", handlers::update_rule)
 }
 
-#[spin_sdk::redis_component]
-fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    let messaging = Messaging::from_variables(SERVICE).map_err(anyhow::Error::msg)?;
-    if tick::is_tick(&message, SERVICE) {
-        evaluate(&messaging)?;
+/// On the tick: evaluates and sets the next tick. On any event of the shop (its content is
+/// telemetry's business) or request: makes sure the loop runs (a no-op while the next tick
+/// is set); without Redis there is no tick, and every request evaluates (spin.cloud.toml).
+fn keep_evaluating(scope: &Scope) -> anyhow::Result<()> {
+    let messaging = scope.messaging()?;
+    if scope.trigger() == Trigger::Tick {
+        evaluate(scope)?;
         messaging.schedule_tick(interval_ms());
-    } else if !tick::is_expiry(&message) {
-        // An event of the shop: its content is telemetry's business; it only makes sure
-        // the evaluation loop runs (a no-op while the next tick is set).
+    } else if messaging.has_ticks() {
         messaging.schedule_tick(interval_ms());
+    } else {
+        evaluate(scope)?;
     }
     Ok(())
 }
 
+#[spin_sdk::http_component]
+fn handle_request(request: Request) -> Response {
+    ALERTS.handle_http(request)
+}
+
+#[spin_sdk::redis_component]
+fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
+    ALERTS.handle_message(&message)
+}
+
 /// Evaluates every rule once and relays the alerts it raised or resolved.
-fn evaluate(messaging: &Messaging) -> anyhow::Result<()> {
-    let db = repository::open().map_err(|error| anyhow::anyhow!("sqlite: {error:?}"))?;
-    match evaluation::run(&db) {
+fn evaluate(scope: &Scope) -> anyhow::Result<()> {
+    let db = scope.db().map_err(sqlite)?;
+    match evaluation::run(db) {
         Ok(outcome) if outcome != evaluation::Outcome::default() => {
             eprintln!("alerts: {outcome:?}");
         }
         Ok(_) => {}
         Err(error) => eprintln!("alerts: evaluation skipped: {error}"),
     }
-    messaging
-        .relay(&db)
-        .map_err(|error| anyhow::anyhow!("sqlite: {error:?}"))?;
+    scope.messaging()?.relay(db).map_err(sqlite)?;
     Ok(())
 }
 

@@ -1,14 +1,11 @@
 //! Every SQL statement of alerts: the rules (seeded with defaults), and every alert raised,
 //! active until resolved, kept as history.
 
-use service_kit::db::{int, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, text, Database, Db, Migration, RowView, Rows};
 use service_kit::{inbox, outbox};
 use spin_sdk::sqlite::{Error, QueryResult, Value};
 
 use crate::domain::{Rule, RuleChange, RuleKind};
-
-/// The SQLite label.
-pub const DATABASE: &str = "alerts";
 
 /// Every migration, in order. alerts consumes no events (the inbox table is there for the
 /// shared replay route); it produces `AlertRaised` and `AlertResolved` through its outbox.
@@ -52,10 +49,8 @@ pub const MIGRATIONS: &[Migration] = &[
     inbox::MIGRATION,
 ];
 
-/// Opens the database, migrating it if needed.
-pub fn open() -> Result<Db, Error> {
-    Db::open(DATABASE, MIGRATIONS)
-}
+/// alerts's database.
+pub const DATABASE: Database = Database::new("alerts", MIGRATIONS);
 
 const RULE_COLUMNS: &str = "id, name, kind, threshold, min_count, enabled, updated_at";
 const ALERT_COLUMNS: &str =

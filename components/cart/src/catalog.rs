@@ -1,8 +1,8 @@
 //! The catalog's view of the products in a cart, and the cart priced with it.
 
 use serde::{Deserialize, Serialize};
+use service_kit::client::{call_json, upstream_url, CallError};
 use service_kit::context::RequestContext;
-use service_kit::http::{call_json, upstream_url, CallError};
 use service_kit::ids::ProductId;
 use service_kit::money::{Currency, Money};
 use spin_sdk::http::Method;

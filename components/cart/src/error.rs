@@ -1,6 +1,6 @@
 //! Everything that can go wrong in cart, mapped to HTTP in one place.
 
-use service_kit::http::CallError;
+use service_kit::client::CallError;
 use service_kit::ids::ProductId;
 use service_kit::money::MoneyError;
 use service_kit::Problem;

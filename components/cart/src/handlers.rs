@@ -1,8 +1,9 @@
 //! cart's HTTP handlers. Each one works on the caller's own cart only.
 
 use service_kit::clock::now_rfc3339;
-use service_kit::context::RequestContext;
-use service_kit::http::{json, no_content, parse_json, Params};
+use service_kit::http::{json, no_content, parse_json};
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
@@ -13,7 +14,7 @@ use crate::{catalog, store};
 type Handled = Result<Response, Problem>;
 
 /// `GET /cart`: the caller's cart, priced by the catalog now.
-pub fn show(_: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn show(_: &Request, context: &Scope, _: &Params) -> Handled {
     let caller = context.caller()?;
     let store = store::open()?;
     let cart = store::load(&store, &caller.user_id)?;
@@ -23,7 +24,7 @@ pub fn show(_: &Request, context: &RequestContext, _: &Params) -> Handled {
 
 /// `PUT /cart/items/:product_id` `{"quantity": 1..=99}`: puts a product of the catalog in
 /// the cart, or changes its quantity.
-pub fn set_quantity(request: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn set_quantity(request: &Request, context: &Scope, params: &Params) -> Handled {
     let caller = context.caller()?;
     let product_id = product_id(params.get("product_id"))?;
     let QuantityChange { quantity } = parse_json(request)?;
@@ -43,7 +44,7 @@ pub fn set_quantity(request: &Request, context: &RequestContext, params: &Params
 }
 
 /// `DELETE /cart/items/:product_id`: takes a product out of the cart.
-pub fn remove(_: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn remove(_: &Request, context: &Scope, params: &Params) -> Handled {
     let caller = context.caller()?;
     let product_id = product_id(params.get("product_id"))?;
     let store = store::open()?;
@@ -55,7 +56,7 @@ pub fn remove(_: &Request, context: &RequestContext, params: &Params) -> Handled
 }
 
 /// `DELETE /cart`: empties the caller's cart (204, also when it was empty).
-pub fn clear(_: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn clear(_: &Request, context: &Scope, _: &Params) -> Handled {
     let caller = context.caller()?;
     store::clear(&store::open()?, &caller.user_id)?;
     Ok(no_content())

@@ -11,13 +11,21 @@ mod error;
 mod handlers;
 mod store;
 
-use service_kit::http::Router;
+use service_kit::router::Router;
+use service_kit::service::{Events, Service};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
-#[http_component]
-fn handle(request: Request) -> Response {
-    Router::new()
+static CART: Service = Service {
+    name: "cart",
+    database: None,
+    events: Events::None,
+    background: None,
+    routes,
+};
+
+fn routes(router: Router) -> Router {
+    router
         .route(Method::Get, "/cart", handlers::show)
         .route(Method::Delete, "/cart", handlers::clear)
         .route(
@@ -26,5 +34,9 @@ fn handle(request: Request) -> Response {
             handlers::set_quantity,
         )
         .route(Method::Delete, "/cart/items/:product_id", handlers::remove)
-        .handle(request)
+}
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    CART.handle_http(request)
 }

@@ -1,9 +1,10 @@
 //! catalog's HTTP handlers.
 
 use serde::Deserialize;
-use service_kit::context::RequestContext;
-use service_kit::http::{json, no_content, parse_json, Params, Query};
+use service_kit::http::{json, no_content, parse_json, Query};
 use service_kit::ids::ProductId;
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use service_kit::Problem;
 use spin_sdk::http::{Request, Response};
 
@@ -14,24 +15,24 @@ use crate::{images, repository};
 type Handled = Result<Response, Problem>;
 
 /// `GET /categories`
-pub fn categories(_: &Request, _: &RequestContext, _: &Params) -> Handled {
-    let db = repository::open()?;
-    Ok(json(200, &repository::categories(&db)?))
+pub fn categories(_: &Request, context: &Scope, _: &Params) -> Handled {
+    let db = context.db()?;
+    Ok(json(200, &repository::categories(db)?))
 }
 
 /// `GET /products?q=&category=&min_price=&max_price=&sort=&page=&page_size=`
-pub fn list(request: &Request, _: &RequestContext, _: &Params) -> Handled {
+pub fn list(request: &Request, context: &Scope, _: &Params) -> Handled {
     let listing = Listing::parse(&Query::from_request(request))?;
-    let db = repository::open()?;
-    Ok(json(200, &repository::list(&db, &listing)?))
+    let db = context.db()?;
+    Ok(json(200, &repository::list(db, &listing)?))
 }
 
 /// `GET /products/:id`
-pub fn show(_: &Request, _: &RequestContext, params: &Params) -> Handled {
+pub fn show(_: &Request, context: &Scope, params: &Params) -> Handled {
     let id = product_id(params)?;
-    let db = repository::open()?;
+    let db = context.db()?;
     let product =
-        repository::find(&db, &id)?.ok_or(CatalogError::ProductNotFound(id.to_string()))?;
+        repository::find(db, &id)?.ok_or(CatalogError::ProductNotFound(id.to_string()))?;
     Ok(json(200, &product))
 }
 
@@ -42,42 +43,42 @@ struct Lookup {
 }
 
 /// `POST /products/lookup` with `{"ids": [..]}` (at most 100).
-pub fn lookup(request: &Request, _: &RequestContext, _: &Params) -> Handled {
+pub fn lookup(request: &Request, context: &Scope, _: &Params) -> Handled {
     let lookup: Lookup = parse_json(request)?;
     if lookup.ids.len() > 100 {
         return Err(Problem::invalid_field("ids", "at most 100 ids per lookup"));
     }
-    let db = repository::open()?;
-    let items = repository::find_many(&db, &lookup.ids)?;
+    let db = context.db()?;
+    let items = repository::find_many(db, &lookup.ids)?;
     Ok(json(200, &serde_json::json!({ "items": items })))
 }
 
 /// `POST /products` (admin)
-pub fn create(request: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn create(request: &Request, context: &Scope, _: &Params) -> Handled {
     context.admin()?;
-    let db = repository::open()?;
-    let draft = parse_json::<ProductDraft>(request)?.validate(&repository::category_slugs(&db)?)?;
-    let product = repository::save(&db, None, &draft)?;
+    let db = context.db()?;
+    let draft = parse_json::<ProductDraft>(request)?.validate(&repository::category_slugs(db)?)?;
+    let product = repository::save(db, None, &draft)?;
     let mut response = json(201, &product);
     response.set_header("location", format!("/products/{}", product.id));
     Ok(response)
 }
 
 /// `PUT /products/:id` (admin): replaces the product.
-pub fn replace(request: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn replace(request: &Request, context: &Scope, params: &Params) -> Handled {
     context.admin()?;
     let id = product_id(params)?;
-    let db = repository::open()?;
-    let draft = parse_json::<ProductDraft>(request)?.validate(&repository::category_slugs(&db)?)?;
-    Ok(json(200, &repository::save(&db, Some(&id), &draft)?))
+    let db = context.db()?;
+    let draft = parse_json::<ProductDraft>(request)?.validate(&repository::category_slugs(db)?)?;
+    Ok(json(200, &repository::save(db, Some(&id), &draft)?))
 }
 
 /// `DELETE /products/:id` (admin)
-pub fn delete(_: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn delete(_: &Request, context: &Scope, params: &Params) -> Handled {
     context.admin()?;
     let id = product_id(params)?;
-    let db = repository::open()?;
-    if repository::delete(&db, &id)? {
+    let db = context.db()?;
+    if repository::delete(db, &id)? {
         Ok(no_content())
     } else {
         Err(CatalogError::ProductNotFound(id.to_string()).into())
@@ -85,15 +86,15 @@ pub fn delete(_: &Request, context: &RequestContext, params: &Params) -> Handled
 }
 
 /// `GET /images/:file` where file is `<product-id>.svg`.
-pub fn image(_: &Request, _: &RequestContext, params: &Params) -> Handled {
+pub fn image(_: &Request, context: &Scope, params: &Params) -> Handled {
     let file = params.get("file");
     let id = file
         .strip_suffix(".svg")
         .and_then(ProductId::parse)
         .ok_or_else(|| Problem::not_found(format!("No image {file}.")))?;
-    let db = repository::open()?;
+    let db = context.db()?;
     let product =
-        repository::find(&db, &id)?.ok_or(CatalogError::ProductNotFound(id.to_string()))?;
+        repository::find(db, &id)?.ok_or(CatalogError::ProductNotFound(id.to_string()))?;
     Ok(Response::builder()
         .status(200)
         .header("content-type", "image/svg+xml")

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
-use service_kit::db::{int, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, text, Database, Db, Migration, RowView, Rows};
 use service_kit::ids::ProductId;
 use service_kit::money::{Currency, Money};
 use spin_sdk::sqlite::{Error, Value};
@@ -78,12 +78,12 @@ pub struct Page {
 const PRODUCT_COLUMNS: &str =
     "id, sku, name, description, category, price_amount, currency, stock, created_at, updated_at";
 
-/// Opens the database, migrating and seeding it on first use.
-pub fn open() -> Result<Db, Error> {
-    let db = Db::open("catalog", MIGRATIONS)?;
-    seed_once(&db)?;
-    Ok(db)
-}
+/// catalog's database, seeded once migrated.
+pub const DATABASE: Database = Database {
+    label: "catalog",
+    migrations: MIGRATIONS,
+    prepare: seed_once,
+};
 
 /// Inserts the opening catalogue unless categories exist; `BEGIN IMMEDIATE` makes concurrent
 /// first requests take turns, and the second finds the work done.

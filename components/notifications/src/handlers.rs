@@ -1,12 +1,14 @@
 //! notifications' HTTP routes: a signed-in caller reads and marks their own notifications
 //! (an admin's include their copies of the admins' notifications). Dead letters are
-//! service-kit's (`messaging::dead_letter_routes`).
+//! service-kit's (`service`).
 
 use serde::Serialize;
 use service_kit::clock::{now_ms, rfc3339};
-use service_kit::context::{Caller, RequestContext};
+use service_kit::context::Caller;
 use service_kit::db::Db;
-use service_kit::http::{json, Params, Query};
+use service_kit::http::{json, Query};
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Audience, ListQuery, Notification, NotificationId};
@@ -39,19 +41,19 @@ impl From<Notification> for NotificationView {
     }
 }
 
-fn caller(context: &RequestContext) -> Result<&Caller, NotificationsError> {
+fn caller(context: &Scope) -> Result<&Caller, NotificationsError> {
     context
         .caller
         .as_ref()
         .ok_or(NotificationsError::Unauthenticated)
 }
 
-/// Opens the database and gives an admin caller their copy of every admins' notification
-/// they do not have yet.
-fn open_for(caller: &Caller) -> Result<Db, NotificationsError> {
-    let db = repository::open()?;
+/// The database, once an admin caller has their copy of every admins' notification they
+/// do not have yet.
+fn open_for<'a>(context: &'a Scope, caller: &Caller) -> Result<&'a Db, NotificationsError> {
+    let db = context.db()?;
     if caller.is_admin() {
-        repository::deliver_broadcasts(&db, Audience::Admins, &caller.user_id)?;
+        repository::deliver_broadcasts(db, Audience::Admins, &caller.user_id)?;
     }
     Ok(db)
 }
@@ -59,21 +61,21 @@ fn open_for(caller: &Caller) -> Result<Db, NotificationsError> {
 /// `GET /notifications?unread=&page=&page_size=`: the caller's notifications, newest first.
 pub fn list(
     request: &Request,
-    context: &RequestContext,
+    context: &Scope,
     _: &Params,
 ) -> Result<Response, NotificationsError> {
     let caller = caller(context)?;
     let query =
         ListQuery::parse(&Query::from_request(request)).map_err(NotificationsError::Invalid)?;
-    let db = open_for(caller)?;
+    let db = open_for(context, caller)?;
     let (items, total) = repository::page(
-        &db,
+        db,
         &caller.user_id,
         query.unread_only,
         query.page,
         query.page_size,
     )?;
-    let unread = repository::unread_count(&db, &caller.user_id)?;
+    let unread = repository::unread_count(db, &caller.user_id)?;
     let items: Vec<NotificationView> = items.into_iter().map(NotificationView::from).collect();
     let body = serde_json::json!({
         "items": items,
@@ -88,27 +90,27 @@ pub fn list(
 /// `GET /notifications/unread-count`.
 pub fn unread_count(
     _: &Request,
-    context: &RequestContext,
+    context: &Scope,
     _: &Params,
 ) -> Result<Response, NotificationsError> {
     let caller = caller(context)?;
-    let db = open_for(caller)?;
-    let unread = repository::unread_count(&db, &caller.user_id)?;
+    let db = open_for(context, caller)?;
+    let unread = repository::unread_count(db, &caller.user_id)?;
     Ok(json(200, &serde_json::json!({ "unread": unread })))
 }
 
 /// `POST /notifications/:id/read`: marks the caller's notification read (idempotent).
 pub fn mark_read(
     _: &Request,
-    context: &RequestContext,
+    context: &Scope,
     params: &Params,
 ) -> Result<Response, NotificationsError> {
     let caller = caller(context)?;
     let id = params.get("id");
     let not_found = || NotificationsError::NotificationNotFound(id.to_owned());
     let notification_id = NotificationId::parse(id).ok_or_else(not_found)?;
-    let db = open_for(caller)?;
-    let notification = repository::mark_read(&db, &caller.user_id, &notification_id, now_ms())?
+    let db = open_for(context, caller)?;
+    let notification = repository::mark_read(db, &caller.user_id, &notification_id, now_ms())?
         .ok_or_else(not_found)?;
     Ok(json(200, &NotificationView::from(notification)))
 }

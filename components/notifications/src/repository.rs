@@ -1,14 +1,11 @@
 //! Every SQL statement of notifications, and its migrations.
 
-use service_kit::db::{int, opt_text, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, opt_text, text, Database, Db, Migration, RowView, Rows};
 use service_kit::ids::UserId;
 use service_kit::{inbox, outbox};
 use spin_sdk::sqlite::{Error, QueryResult};
 
 use crate::domain::{Audience, NewBroadcast, NewNotification, Notification, NotificationId};
-
-/// The SQLite label.
-pub const DATABASE: &str = "notifications";
 
 /// How long a claimed email is reserved for the instance sending it.
 const EMAIL_LEASE_MS: i64 = 30_000;
@@ -83,10 +80,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Opens the database, migrating it if needed.
-pub fn open() -> Result<Db, Error> {
-    Db::open(DATABASE, MIGRATIONS)
-}
+/// notifications's database.
+pub const DATABASE: Database = Database::new("notifications", MIGRATIONS);
 
 const COLUMNS: &str = "id, email, kind, order_id, title, body, created_at, read_at";
 

@@ -2,10 +2,10 @@
 //! history, its Idempotency-Key and its `OrderCreated` event in one transaction.
 
 use serde::Deserialize;
+use service_kit::client::{call_json, upstream_url};
 use service_kit::context::{Caller, RequestContext};
 use service_kit::db::Db;
 use service_kit::events::{OrderCreated, OrderLine};
-use service_kit::http::{call_json, upstream_url};
 use service_kit::ids::{OrderId, ProductId};
 use service_kit::messaging::Messaging;
 use service_kit::money::Money;

@@ -1,6 +1,6 @@
 //! orders' failures, mapped to problems in one place.
 
-use service_kit::http::CallError;
+use service_kit::client::CallError;
 use service_kit::ids::ProductId;
 use service_kit::{FieldError, Problem};
 

@@ -1,12 +1,13 @@
 //! orders' HTTP handlers: who may do what, and the shape of each answer.
 
 use serde_json::json;
-use service_kit::context::{Caller, RequestContext};
+use service_kit::context::Caller;
 use service_kit::db::Db;
 use service_kit::events::CancelReason;
-use service_kit::http::{self, parse_json, Params, Query};
+use service_kit::http::{self, parse_json, Query};
 use service_kit::ids::{OrderId, UserId};
-use service_kit::messaging::Messaging;
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use service_kit::{FieldError, Problem};
 use spin_sdk::http::{Request, Response};
 
@@ -15,13 +16,13 @@ use crate::domain::{CheckoutRequest, IdempotencyKey};
 use crate::error::OrdersError;
 use crate::lifecycle::{self, Target};
 use crate::repository::{self, Order};
-use crate::{watchdog, SERVICE};
+use crate::watchdog;
 
 type Handled = Result<Response, Problem>;
 
 /// `POST /orders` with an optional `Idempotency-Key`: 202 with the new order, or 200 with
 /// the order an earlier request with the same key made.
-pub fn checkout(request: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn checkout(request: &Request, context: &Scope, _: &Params) -> Handled {
     let caller = context.caller()?;
     let key = request
         .header(IdempotencyKey::HEADER)
@@ -37,7 +38,7 @@ pub fn checkout(request: &Request, context: &RequestContext, _: &Params) -> Hand
         checkout: &body,
         idempotency_key: key.as_ref(),
     };
-    let (status, order) = match checkout::run(&repository::open()?, &messaging()?, &request)? {
+    let (status, order) = match checkout::run(context.db()?, context.messaging()?, &request)? {
         Outcome::Created(order) => (202, order),
         Outcome::Replayed(order) => (200, order),
     };
@@ -48,7 +49,7 @@ pub fn checkout(request: &Request, context: &RequestContext, _: &Params) -> Hand
 
 /// `GET /orders?page=&page_size=`: the caller's orders, newest first; an admin may ask for
 /// one user's (`user_id=`) or, without it, everyone's.
-pub fn list(request: &Request, context: &RequestContext, _: &Params) -> Handled {
+pub fn list(request: &Request, context: &Scope, _: &Params) -> Handled {
     let caller = context.caller()?;
     let query = Query::from_request(request);
     let mut errors = Vec::new();
@@ -82,7 +83,7 @@ pub fn list(request: &Request, context: &RequestContext, _: &Params) -> Handled 
         return Err(OrdersError::Invalid(errors).into());
     }
     let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(20));
-    let (items, total) = repository::list(&repository::open()?, user.as_ref(), page, page_size)?;
+    let (items, total) = repository::list(context.db()?, user.as_ref(), page, page_size)?;
     Ok(http::json(
         200,
         &json!({ "items": items, "page": page, "page_size": page_size, "total": total }),
@@ -90,27 +91,27 @@ pub fn list(request: &Request, context: &RequestContext, _: &Params) -> Handled 
 }
 
 /// `GET /orders/:id` (its owner or an admin); nudges the order if it is stuck.
-pub fn show(_: &Request, context: &RequestContext, params: &Params) -> Handled {
-    let db = repository::open()?;
-    let order = visible_order(&db, context.caller()?, params)?;
-    if let Err(error) = watchdog::check(&db, &order) {
+pub fn show(_: &Request, context: &Scope, params: &Params) -> Handled {
+    let db = context.db()?;
+    let order = visible_order(db, context.caller()?, params)?;
+    if let Err(error) = watchdog::check(db, &order) {
         eprintln!("orders: watchdog on order {}: {error:?}", order.id);
     }
     Ok(http::json(200, &order))
 }
 
 /// `POST /orders/:id/cancel` (its owner): only while it waits for payment.
-pub fn cancel(_: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn cancel(_: &Request, context: &Scope, params: &Params) -> Handled {
     let caller = context.caller()?;
-    let db = repository::open()?;
-    let order = visible_order(&db, caller, params)?;
+    let db = context.db()?;
+    let order = visible_order(db, caller, params)?;
     if order.user_id != caller.user_id {
         return Err(OrdersError::NotOwner(order.id.to_string()).into());
     }
-    let messaging = messaging()?;
+    let messaging = context.messaging()?;
     let target = Target::Cancelled(CancelReason::Customer);
-    let order = change(&db, &order.id, target, context.traceparent.as_deref())?;
-    if let Err(error) = messaging.relay(&db) {
+    let order = change(db, &order.id, target, context.traceparent.as_deref())?;
+    if let Err(error) = messaging.relay(db) {
         eprintln!(
             "orders: relaying after cancelling order {}: {error:?}",
             order.id
@@ -120,13 +121,13 @@ pub fn cancel(_: &Request, context: &RequestContext, params: &Params) -> Handled
 }
 
 /// `POST /orders/:id/fulfil` (admin): a paid order has shipped.
-pub fn fulfil(_: &Request, context: &RequestContext, params: &Params) -> Handled {
+pub fn fulfil(_: &Request, context: &Scope, params: &Params) -> Handled {
     let admin = context.admin()?;
-    let db = repository::open()?;
-    let order = visible_order(&db, admin, params)?;
+    let db = context.db()?;
+    let order = visible_order(db, admin, params)?;
     Ok(http::json(
         200,
-        &change(&db, &order.id, Target::Fulfilled, None)?,
+        &change(db, &order.id, Target::Fulfilled, None)?,
     ))
 }
 
@@ -158,9 +159,4 @@ fn change(
         }),
         None => Err(OrdersError::NotFound(id.to_string())),
     }
-}
-
-/// This service's messaging, from its variables.
-pub fn messaging() -> Result<Messaging, OrdersError> {
-    Messaging::from_variables(SERVICE).map_err(OrdersError::Internal)
 }

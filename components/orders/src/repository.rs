@@ -2,7 +2,7 @@
 
 use serde::{Serialize, Serializer};
 use service_kit::clock::{now_ms, rfc3339};
-use service_kit::db::{int, opt_text, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, opt_text, text, Database, Db, Migration, RowView, Rows};
 use service_kit::events::{Address, CancelReason, OrderLine};
 use service_kit::ids::{OrderId, ProductId, UserId};
 use service_kit::money::{Currency, Money};
@@ -58,10 +58,8 @@ pub const MIGRATIONS: &[Migration] = &[
     service_kit::inbox::MIGRATION,
 ];
 
-/// Opens the database, migrating it on first use.
-pub fn open() -> Result<Db, Error> {
-    Db::open("orders", MIGRATIONS)
-}
+/// orders's database.
+pub const DATABASE: Database = Database::new("orders", MIGRATIONS);
 
 /// An order as the API shows it.
 #[derive(Debug, Clone, Serialize)]

@@ -3,10 +3,12 @@
 
 use serde::Serialize;
 use service_kit::clock::rfc3339;
-use service_kit::context::{Caller, RequestContext};
-use service_kit::http::{json, Params, Query};
+use service_kit::context::Caller;
+use service_kit::http::{json, Query};
 use service_kit::ids::OrderId;
 use service_kit::money::Money;
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use spin_sdk::http::{Request, Response};
 
 use crate::domain::{Payment, PaymentId};
@@ -56,7 +58,7 @@ impl From<Payment> for PaymentView {
     }
 }
 
-fn caller(context: &RequestContext) -> Result<&Caller, PaymentsError> {
+fn caller(context: &Scope) -> Result<&Caller, PaymentsError> {
     context
         .caller
         .as_ref()
@@ -69,11 +71,7 @@ fn visible_to(payment: &Payment, caller: &Caller) -> bool {
 
 /// `GET /payments?order_id=`: the caller's payments (an admin's: everyone's), newest
 /// first; with `order_id`, that order's payment if the caller may see it (else none).
-pub fn list(
-    request: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, PaymentsError> {
+pub fn list(request: &Request, context: &Scope, _: &Params) -> Result<Response, PaymentsError> {
     let caller = caller(context)?;
     let query = Query::from_request(request);
     let order_id = query
@@ -85,15 +83,15 @@ pub fn list(
             })
         })
         .transpose()?;
-    let db = repository::open()?;
+    let db = context.db()?;
     let payments = match order_id {
-        Some(order_id) => repository::find_by_order(&db, &order_id)?
+        Some(order_id) => repository::find_by_order(db, &order_id)?
             .filter(|payment| visible_to(payment, caller))
             .into_iter()
             .collect(),
         None => {
             let owner = (!caller.is_admin()).then_some(&caller.user_id);
-            repository::list(&db, owner, LIST_LIMIT)?
+            repository::list(db, owner, LIST_LIMIT)?
         }
     };
     let items: Vec<PaymentView> = payments.into_iter().map(PaymentView::from).collect();
@@ -101,17 +99,13 @@ pub fn list(
 }
 
 /// `GET /payments/:id`: the payment, for its owner or an admin.
-pub fn get(
-    _: &Request,
-    context: &RequestContext,
-    params: &Params,
-) -> Result<Response, PaymentsError> {
+pub fn get(_: &Request, context: &Scope, params: &Params) -> Result<Response, PaymentsError> {
     let caller = caller(context)?;
     let id = params.get("id");
     let not_found = || PaymentsError::PaymentNotFound(id.to_owned());
     let payment_id = PaymentId::parse(id).ok_or_else(not_found)?;
-    let db = repository::open()?;
-    let payment = repository::find(&db, &payment_id)?
+    let db = context.db()?;
+    let payment = repository::find(db, &payment_id)?
         .filter(|payment| visible_to(payment, caller))
         .ok_or_else(not_found)?;
     Ok(json(200, &PaymentView::from(payment)))

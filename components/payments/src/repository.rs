@@ -5,7 +5,7 @@
 //! may arrive before `OrderCreated`, and are remembered on a row whose intent columns are
 //! still NULL. Reads only ever return rows with an intent (see [`Payment`]).
 
-use service_kit::db::{int, opt_text, text, Db, Migration, RowView, Rows};
+use service_kit::db::{int, opt_text, text, Database, Db, Migration, RowView, Rows};
 use service_kit::events::OrderCreated;
 use service_kit::ids::{OrderId, UserId};
 use service_kit::money::{Currency, Money};
@@ -16,9 +16,6 @@ use crate::domain::{
     CardToken, FailureWindow, Payment, PaymentId, PaymentStatus, CLAIM_LEASE_MS,
     PROCESSOR_FAILURE_WINDOW_MS,
 };
-
-/// The SQLite label.
-pub const DATABASE: &str = "payments";
 
 /// Every migration, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -63,10 +60,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Opens the database, migrating it if needed.
-pub fn open() -> Result<Db, Error> {
-    Db::open(DATABASE, MIGRATIONS)
-}
+/// payments's database.
+pub const DATABASE: Database = Database::new("payments", MIGRATIONS);
 
 const COLUMNS: &str = "id, order_id, user_id, email, amount, currency, card_token, stock_reserved, \
     status, attempts, next_attempt_at, charge_id, failure_reason, traceparent, created_at, updated_at";

@@ -19,7 +19,7 @@ use spin_sdk::sqlite::Error;
 use crate::clock::now_ms;
 use crate::db::{int, text, Db, Migration, Rows};
 use crate::events::Envelope;
-use crate::outbox::confirm;
+use crate::receipts::confirm;
 
 /// The inbox table. Services list it in their migrations.
 pub const MIGRATION: Migration = Migration {

@@ -13,12 +13,13 @@
 //!    pushes due rows to every subscriber instead, and all answering 2xx confirms the row.
 
 use serde::Serialize;
-use spin_sdk::redis::{Connection, RedisParameter};
+use spin_sdk::redis::Connection;
 use spin_sdk::sqlite::{Error, QueryResult};
 
 use crate::clock::now_ms;
 use crate::db::{int, text, Db, Migration, Rows};
 use crate::events::{Envelope, IntegrationEvent};
+use crate::receipts::confirmed_by_all;
 use crate::transport::{self, Transport};
 
 /// The outbox table. Services list it in their migrations.
@@ -45,11 +46,6 @@ pub const MIGRATION: Migration = Migration {
 
 /// Publications before an event counts as undelivered (about four minutes of backoff).
 pub const MAX_ATTEMPTS: i64 = 12;
-
-/// The Redis set in which consumers leave a receipt for `event_id`.
-pub fn receipts_key(event_id: &str) -> String {
-    format!("wasmart:receipts:{event_id}")
-}
 
 /// Records `event` for publication; call inside the transaction that changes state.
 pub fn enqueue<E: IntegrationEvent>(
@@ -173,7 +169,7 @@ impl Relay<'_> {
                         continue;
                     }
                     Ok(false) => {}
-                    Err(()) => {
+                    Err(_) => {
                         redis = None;
                         self.postpone(db, &event_id, attempts, "redis unreachable")?;
                         continue;
@@ -306,26 +302,6 @@ pub fn redeliver(db: &Db, event_id: &str) -> Result<bool, Error> {
         &[int(now_ms()), text(event_id)],
     )?;
     Ok(!updated.rows.is_empty())
-}
-
-/// Whether every expected consumer left a receipt; `Err` if Redis did not answer.
-fn confirmed_by_all(redis: &Connection, event_id: &str, expected: &[String]) -> Result<bool, ()> {
-    let receipts = redis.smembers(&receipts_key(event_id)).map_err(|_| ())?;
-    Ok(expected.iter().all(|name| receipts.contains(name)))
-}
-
-/// Leaves `consumer`'s receipt for `event_id` (kept for a day).
-pub fn confirm(redis: &Connection, event_id: &str, consumer: &str) {
-    let key = receipts_key(event_id);
-    if redis.sadd(&key, &[consumer.to_owned()]).is_ok() {
-        let _ = redis.execute(
-            "EXPIRE",
-            &[
-                RedisParameter::Binary(key.into_bytes()),
-                RedisParameter::Int64(24 * 3600),
-            ],
-        );
-    }
 }
 
 /// Delay before the check after publication `attempt` (1-based): 1 s, 2 s, 4 s … capped at

@@ -172,6 +172,8 @@ impl std::fmt::Display for Problem {
     }
 }
 
+impl std::error::Error for Problem {}
+
 impl From<spin_sdk::sqlite::Error> for Problem {
     fn from(error: spin_sdk::sqlite::Error) -> Self {
         Problem::internal(format!("sqlite: {error:?}"))

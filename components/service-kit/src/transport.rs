@@ -12,7 +12,7 @@
 
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::http::upstream_url;
+use crate::client::upstream_url;
 use crate::inbox::Delivery;
 use crate::{internal_auth, Problem};
 

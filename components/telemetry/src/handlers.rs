@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use service_kit::clock::{now_ms, now_rfc3339, rfc3339};
 use service_kit::context::{Caller, RequestContext};
-use service_kit::http::{json, Params};
+use service_kit::http::json;
+use service_kit::router::Params;
+use service_kit::scope::Scope;
 use service_kit::traffic::Traffic;
 use spin_sdk::http::{Request, Response};
 
@@ -91,11 +93,7 @@ fn variable(name: &str) -> Result<String, TelemetryError> {
 /// calls through the gateway (rate, errors, p50/p99 latency) and its dead letters, over
 /// the window `telemetry_window_seconds`; sources that could not be read are named in
 /// `unavailable`.
-pub fn overview(
-    _: &Request,
-    context: &RequestContext,
-    _: &Params,
-) -> Result<Response, TelemetryError> {
+pub fn overview(_: &Request, context: &Scope, _: &Params) -> Result<Response, TelemetryError> {
     admin(context)?;
     let text = variable("telemetry_window_seconds")?;
     let window = Window::parse(&text).ok_or_else(|| {
@@ -105,7 +103,7 @@ pub fn overview(
     let now = now_ms();
     let now_s = now / 1000;
     let slot = window.slot_seconds();
-    let db = repository::open()?;
+    let db = context.db()?;
     let mut unavailable = Vec::new();
     let traffic = sources::traffic(context, window).unwrap_or_else(|error| {
         eprintln!("telemetry: reading the gateway's traffic: {error}");
@@ -120,13 +118,9 @@ pub fn overview(
     let inputs = Inputs {
         window,
         now_ms: now,
-        counted: repository::counted_since(&db, now_s - i64::from(window.seconds()) + 1)?,
-        slots: repository::slots_since(
-            &db,
-            (now_s / slot - SERIES_POINTS as i64 + 1) * slot,
-            slot,
-        )?,
-        last_heard: repository::last_heard(&db)?,
+        counted: repository::counted_since(db, now_s - i64::from(window.seconds()) + 1)?,
+        slots: repository::slots_since(db, (now_s / slot - SERIES_POINTS as i64 + 1) * slot, slot)?,
+        last_heard: repository::last_heard(db)?,
         traffic,
         dead_letters,
     };

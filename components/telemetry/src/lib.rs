@@ -17,41 +17,31 @@ mod handlers;
 mod repository;
 mod sources;
 
-use service_kit::http::Router;
-use service_kit::inbox::Delivery;
-use service_kit::messaging;
-use service_kit::Problem;
+use service_kit::router::Router;
+use service_kit::service::{Events, Service};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The service's name: its consumer name.
 pub(crate) const SERVICE: &str = "telemetry";
 
-#[spin_sdk::http_component]
-fn handle_request(request: Request) -> Response {
-    router().handle(request)
+static TELEMETRY: Service = Service {
+    name: SERVICE,
+    database: Some(repository::DATABASE),
+    events: Events::Consume(events::handle),
+    background: None,
+    routes,
+};
+
+fn routes(router: Router) -> Router {
+    router.route(Method::Get, "/overview", handlers::overview)
 }
 
-fn router() -> Router {
-    messaging::consumer_routes(
-        Router::new(),
-        SERVICE,
-        repository::open,
-        events::handle,
-        on_event,
-    )
-    .route(Method::Get, "/overview", |r, c, p| {
-        handlers::overview(r, c, p).map_err(Problem::from)
-    })
+#[spin_sdk::http_component]
+fn handle_request(request: Request) -> Response {
+    TELEMETRY.handle_http(request)
 }
 
 #[spin_sdk::redis_component]
 fn on_message(message: bytes::Bytes) -> anyhow::Result<()> {
-    on_event(&message).map_err(anyhow::Error::msg)?;
-    Ok(())
-}
-
-/// One message, from the Redis trigger or pushed to `/events`.
-fn on_event(message: &[u8]) -> Result<Option<Delivery>, String> {
-    messaging::receive(SERVICE, message, repository::open, events::handle)
-        .map(|received| received.delivery)
+    TELEMETRY.handle_message(&message)
 }

@@ -1,14 +1,11 @@
 //! Every SQL statement of telemetry: event counts per producer, type and second (kept for
 //! [`RETENTION_SECONDS`]), and when each producer was last heard from.
 
-use service_kit::db::{int, text, Db, Migration, Rows};
+use service_kit::db::{int, text, Database, Db, Migration, Rows};
 use service_kit::{inbox, outbox};
 use spin_sdk::sqlite::Error;
 
 use crate::domain::{Counted, RETENTION_SECONDS};
-
-/// The SQLite label.
-pub const DATABASE: &str = "telemetry";
 
 /// Every migration, in order. telemetry produces no events, but the relay that runs on
 /// every message reads the outbox table, so it exists (and stays empty).
@@ -35,10 +32,8 @@ pub const MIGRATIONS: &[Migration] = &[
     inbox::MIGRATION,
 ];
 
-/// Opens the database, migrating it if needed.
-pub fn open() -> Result<Db, Error> {
-    Db::open(DATABASE, MIGRATIONS)
-}
+/// telemetry's database.
+pub const DATABASE: Database = Database::new("telemetry", MIGRATIONS);
 
 /// Counts one event of `producer` received at `now_ms`, `lag_ms` after it occurred, and
 /// forgets counts older than the retention.

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use service_kit::client::{call_json, upstream_url, CallError};
 use service_kit::context::RequestContext;
-use service_kit::http::{call_json, upstream_url, CallError};
 use service_kit::inbox::DEAD_LETTER_COUNTS_KEY;
 use service_kit::traffic::Traffic;
 use spin_sdk::http::Method;
