@@ -161,7 +161,7 @@ impl Upstreams<'_> {
 
     /// The outgoing request: the call's own headers and body, plus the request id, a child
     /// trace span, the internal key and the verified caller.
-    fn request(&self, call: &Call, endpoint: &Endpoint) -> Request {
+    fn request(&self, call: &Call, endpoint: &Endpoint<'_>) -> Request {
         let mut builder = Request::builder();
         builder
             .method(call.method.clone())
