@@ -86,6 +86,18 @@ impl RedisServer {
         Ok(())
     }
 
+    /// `SET key value PX ttl_ms`: a key Redis expires (and announces) after `ttl_ms`.
+    pub async fn set_expiring(&self, key: &str, value: &[u8], ttl_ms: u64) -> anyhow::Result<()> {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_ms)
+            .query_async(&mut self.connection().await?)
+            .await?;
+        Ok(())
+    }
+
     /// `GET key`.
     pub async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(redis::cmd("GET")

@@ -125,3 +125,35 @@ fn the_schemas_refuse_broken_events() {
     extra["payload"]["secret"] = json!(1);
     assert!(!event_errors(&extra).is_empty());
 }
+
+/// Every service that subscribes to Redis' expiry channel for its tick.
+const EXPIRY_SUBSCRIBERS: &[&str] = &["catalog", "orders", "payments", "notifications"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_that_expires_becomes_no_dead_letter() {
+    let shop = Shop::start().await;
+    let mut expiries = shop
+        .redis
+        .subscribe("__keyevent@0__:expired")
+        .await
+        .unwrap();
+    // A consumer receipt whose day is over, made to expire now rather than in 24 hours.
+    let key = "wasmart:receipts:6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+    shop.redis.set_expiring(key, b"catalog", 200).await.unwrap();
+    let announced = expiries.next_message(Duration::from_secs(5)).await;
+    assert_eq!(
+        announced.unwrap(),
+        key.as_bytes(),
+        "Redis announced the expiry"
+    );
+    // The subscribers received the same announcement; what they made of it shows at once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let admin = User::admin();
+    for service in EXPIRY_SUBSCRIBERS {
+        let listed = shop
+            .call(service, "GET", "/admin/dead-letters", Some(&admin), None)
+            .await;
+        assert_eq!(listed.status, 200, "{service}: {}", listed.text());
+        assert_eq!(listed.json()["dead_letters"], json!([]), "{service}");
+    }
+}

@@ -20,10 +20,11 @@ pub fn is_tick(message: &[u8], service: &str) -> bool {
     message == key(service).as_bytes()
 }
 
-/// Whether `message` is any expiry announcement rather than an event: services ignore
-/// other services' ticks.
+/// Whether `message` is an expiry announcement of one of Wasmart's keys rather than an
+/// event: other services' ticks, and consumer receipts (`wasmart:receipts:<id>`) whose day
+/// is over. Services ignore them; an event is a JSON object, never a key name.
 pub fn is_expiry(message: &[u8]) -> bool {
-    message.starts_with(b"wasmart:tick:")
+    message.starts_with(b"wasmart:")
 }
 
 /// Asks for a tick in `delay_ms` (at least 100 ms), unless one is already set.
@@ -41,4 +42,21 @@ pub fn schedule(redis_address: &str, service: &str, delay_ms: i64) {
             RedisParameter::Binary(b"NX".to_vec()),
         ],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_ticks_and_receipts_are_expiries_and_events_are_not() {
+        assert!(is_expiry(key("catalog").as_bytes()));
+        assert!(is_expiry(
+            b"wasmart:receipts:6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
+        ));
+        assert!(!is_expiry(
+            br#"{"id":"wasmart:receipts:x","type":"OrderCreated"}"#
+        ));
+        assert!(!is_expiry(b"garbage"));
+    }
 }
