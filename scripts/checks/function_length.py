@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rust_text import blank_out, line_of, matching_brace, rust_files  # noqa: E402
+from rust_text import allow_list_entries, blank_out, line_of, matching_brace, rust_files  # noqa: E402
 
 PRODUCTION_LIMIT = 80
 TEST_LIMIT = 120
@@ -113,16 +113,10 @@ def test_files(root: Path, files: list[Path]) -> set[Path]:
 def read_allow_list(path: Path) -> dict[str, str]:
     """`path::function` -> its comment; every entry must have one."""
     entries = {}
-    if not path.exists():
-        return entries
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, comment = line.partition("#")
-        if not comment.strip():
-            raise SystemExit(f"{path}:{number}: an entry needs a comment saying why: {line}")
-        entries[key.strip()] = comment.strip()
+    for number, key, comment in allow_list_entries(path):
+        if not comment:
+            raise SystemExit(f"{path}:{number}: an entry needs a comment saying why: {key}")
+        entries[key] = comment
     return entries
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rust_text import blank_out, matching_brace  # noqa: E402
+from rust_text import allow_list_entries, blank_out, matching_brace  # noqa: E402
 
 DEFAULT_CRATES = ["host/src", "components/service-kit/src", "testing/src"]
 ALLOW_FILE = Path(__file__).with_name("module_cycles.allow")
@@ -238,17 +238,11 @@ def name(path: tuple[str, ...]) -> str:
 def read_allow_list(path: Path) -> dict[tuple[str, str, str], str]:
     """(src dir, from, to) -> why."""
     entries = {}
-    if not path.exists():
-        return entries
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        edge, _, comment = line.partition("#")
-        match = re.fullmatch(r"\s*(\S+):\s*(\S+)\s*->\s*(\S+)\s*", edge)
-        if not match or not comment.strip():
-            raise SystemExit(f"{path}:{number}: expected `src-dir: a -> b  # why`: {line}")
-        entries[match.groups()] = comment.strip()
+    for number, edge, comment in allow_list_entries(path):
+        match = re.fullmatch(r"(\S+):\s*(\S+)\s*->\s*(\S+)", edge)
+        if not match or not comment:
+            raise SystemExit(f"{path}:{number}: expected `src-dir: a -> b  # why`: {edge}")
+        entries[match.groups()] = comment
     return entries
 
 

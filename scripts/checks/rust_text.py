@@ -151,3 +151,17 @@ def rust_files(root: Path) -> list[Path]:
         files = list(root.rglob("*.rs"))
     skip = {"target", "node_modules", ".git"}
     return sorted(p for p in files if p.is_file() and not skip & set(p.relative_to(root).parts))
+
+
+def allow_list_entries(path: Path) -> list[tuple[int, str, str]]:
+    """The entries of an allow list, `entry  # why` a line (blank lines and `#` lines
+    skipped): (line number, entry, why), each stripped. A missing file has none."""
+    if not path.exists():
+        return []
+    entries = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            entry, _, why = line.partition("#")
+            entries.append((number, entry.strip(), why.strip()))
+    return entries

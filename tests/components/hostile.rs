@@ -15,7 +15,7 @@ use crate::support::{Shop, ShopOptions, User};
 #[path = "../conformance/slow_clients.rs"]
 mod slow_clients;
 
-use slow_clients::{upload, SlowClients};
+use slow_clients::{assert_too_large, huge_upload, SlowClients};
 
 fn address(shop: &Shop) -> SocketAddr {
     shop.app
@@ -95,27 +95,12 @@ async fn a_thousand_slow_clients_do_not_stall_browsing_or_checkout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_200_mb_upload_is_refused_with_413_before_it_is_read() {
     let shop = Shop::start().await;
-    let total = 200 * 1024 * 1024;
     let idle = slow_clients::rss_bytes();
     for path in ["/api/v1/sessions", "/api/v1/products", "/"] {
         for chunked in [false, true] {
-            let framing = if chunked {
-                "Transfer-Encoding: chunked".to_owned()
-            } else {
-                format!("Content-Length: {total}")
-            };
-            let head = format!(
-                "POST {path} HTTP/1.1\r\nHost: shop.test\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
-            );
-            let upload = upload(address(&shop), &head, total, chunked).await;
-            let what = format!("{path} (chunked: {chunked}): {}", upload.answer);
-            assert!(upload.answer.starts_with("HTTP/1.1 413"), "{what}");
-            assert!(upload.answer.contains("application/problem+json"), "{what}");
-            assert!(
-                upload.sent < total / 8,
-                "{what}: {} bytes were taken",
-                upload.sent
-            );
+            let json = "Content-Type: application/json\r\n";
+            let (answer, what) = huge_upload(address(&shop), path, chunked, json).await;
+            assert_too_large(&answer, &what);
         }
     }
     let grown = slow_clients::rss_bytes().saturating_sub(idle);

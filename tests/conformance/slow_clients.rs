@@ -218,6 +218,42 @@ pub async fn upload(server: SocketAddr, head: &str, total: u64, chunked: bool) -
     Upload { sent, answer }
 }
 
+/// The size of the uploads the body-limit tests send: 200 MB.
+pub const HUGE: u64 = 200 * 1024 * 1024;
+
+/// Sends `POST path` with a [`HUGE`] body, declared by `Content-Length` or chunked, and
+/// `extra_headers` (each ending in CRLF); checks that the server took in less than an
+/// eighth of it (its limit plus kernel buffers) and returns its answer with a description
+/// of the upload for assertion messages.
+pub async fn huge_upload(
+    server: SocketAddr,
+    path: &str,
+    chunked: bool,
+    extra_headers: &str,
+) -> (String, String) {
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {HUGE}")
+    };
+    let head =
+        format!("POST {path} HTTP/1.1\r\nHost: shop.test\r\n{extra_headers}{framing}\r\n\r\n");
+    let sent = upload(server, &head, HUGE, chunked).await;
+    let what = format!("{path} (chunked: {chunked}): {}", sent.answer);
+    assert!(
+        sent.sent < HUGE / 8,
+        "{what}: {} bytes were taken",
+        sent.sent
+    );
+    (sent.answer, what)
+}
+
+/// Asserts that `answer` is a 413 problem.
+pub fn assert_too_large(answer: &str, what: &str) {
+    assert!(answer.starts_with("HTTP/1.1 413"), "{what}");
+    assert!(answer.contains("application/problem+json"), "{what}");
+}
+
 /// This process's resident set size, in bytes (Linux).
 pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
