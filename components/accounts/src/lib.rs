@@ -25,7 +25,7 @@ use spin_sdk::http_component;
 static ACCOUNTS: Service = Service {
     name: "accounts",
     database: Some(repository::DATABASE),
-    events: Events::None,
+    events: Events::NONE,
     background: None,
     routes,
 };

@@ -31,7 +31,7 @@ const DEFAULT_INTERVAL_MS: i64 = 2_000;
 static ALERTS: Service = Service {
     name: SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Produce,
+    events: Events::produce(),
     background: Some(keep_evaluating),
     routes,
 };

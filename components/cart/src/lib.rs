@@ -19,7 +19,7 @@ use spin_sdk::http_component;
 static CART: Service = Service {
     name: "cart",
     database: None,
-    events: Events::None,
+    events: Events::NONE,
     background: None,
     routes,
 };

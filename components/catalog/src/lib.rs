@@ -28,7 +28,7 @@ use spin_sdk::{http_component, redis_component};
 static SERVICE: Service = Service {
     name: stock::SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Consume(stock::handle),
+    events: Events::consume(stock::handle),
     background: Some(relay),
     routes,
 };

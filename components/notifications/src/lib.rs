@@ -30,7 +30,7 @@ const EMAIL_RETRY_MS: i64 = 1_000;
 static NOTIFICATIONS: Service = Service {
     name: SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Consume(events::handle),
+    events: Events::consume(events::handle),
     background: Some(send_pending),
     routes,
 };

@@ -30,7 +30,7 @@ pub const SERVICE: &str = "orders";
 static ORDERS: Service = Service {
     name: SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Consume(events::handle),
+    events: Events::consume(events::handle),
     background: Some(watch),
     routes,
 };

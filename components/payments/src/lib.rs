@@ -30,7 +30,7 @@ pub(crate) const SERVICE: &str = "payments";
 static PAYMENTS: Service = Service {
     name: SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Consume(events::handle),
+    events: Events::consume(events::handle),
     background: Some(run_due),
     routes,
 };

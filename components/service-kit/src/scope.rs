@@ -2,6 +2,7 @@
 //! (opened on first use, then shared by the handler and the background work) and its
 //! messaging configuration (read on first use).
 
+use std::any::Any;
 use std::cell::OnceCell;
 use std::ops::Deref;
 
@@ -31,7 +32,9 @@ pub struct Scope {
     trigger: Trigger,
     context: RequestContext,
     database: Option<&'static Database>,
-    db: OnceCell<Db>,
+    /// The open [`Db`], type-erased: dropping a `Db` calls into `spin:sqlite`, so a service
+    /// that never opens its database (or has none) must not link that drop.
+    db: OnceCell<Box<dyn Any>>,
     messaging: OnceCell<Messaging>,
 }
 
@@ -72,10 +75,10 @@ impl Scope {
     /// A service without a database gets [`Error::NoSuchDatabase`].
     pub fn db(&self) -> Result<&Db, Error> {
         if let Some(db) = self.db.get() {
-            return Ok(db);
+            return Ok(opened(db.as_ref()));
         }
         let db = self.database.ok_or(Error::NoSuchDatabase)?.open()?;
-        Ok(self.db.get_or_init(|| db))
+        Ok(opened(self.db.get_or_init(|| Box::new(db)).as_ref()))
     }
 
     /// The service's messaging configuration, read on the first call; a 500 problem when the
@@ -100,4 +103,9 @@ impl Deref for Scope {
     fn deref(&self) -> &RequestContext {
         &self.context
     }
+}
+
+/// The [`Db`] a scope holds (it never holds anything else).
+fn opened(slot: &dyn Any) -> &Db {
+    slot.downcast_ref().expect("a scope holds only its Db")
 }

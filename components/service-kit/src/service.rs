@@ -28,17 +28,57 @@ pub type EventHandler = fn(&Db, &Envelope) -> Result<(), HandlerError>;
 /// a request (whose answer does not depend on it) and fail a message (which is retried).
 pub type Work = fn(&Scope) -> anyhow::Result<()>;
 
-/// How a service takes part in the event system.
+/// How a service takes part in the event system: [`Events::NONE`], [`Events::produce`] (an
+/// outbox and the dead-letter routes; messages only wake the background work) or
+/// [`Events::consume`] (also the idempotent inbox with its handler and the `/events` route
+/// for pushed events). The event code (inbox and outbox tables, Redis, HTTP push, the
+/// dead-letter routes) is reached only through the function pointers these put into the
+/// service's description, so a service without events links none of it and imports only
+/// what its WIT world allows (`tests/contracts/worlds.rs`).
 #[derive(Clone, Copy)]
-pub enum Events {
-    /// None at all.
-    None,
-    /// An outbox and the dead-letter routes; messages only wake the background work.
-    Produce,
-    /// An outbox, the idempotent inbox with this handler, the dead-letter routes and the
-    /// `/events` route for pushed events.
-    Consume(EventHandler),
+pub struct Events {
+    /// A consumer's handler.
+    handler: Option<EventHandler>,
+    /// The event system's code, for a producer or a consumer.
+    system: Option<EventSystem>,
 }
+
+impl Events {
+    /// No part in the event system at all.
+    pub const NONE: Self = Self {
+        handler: None,
+        system: None,
+    };
+
+    /// A producer: an outbox and the dead-letter routes.
+    pub const fn produce() -> Self {
+        Self {
+            handler: None,
+            system: Some(EVENT_SYSTEM),
+        }
+    }
+
+    /// A consumer whose events `handler` handles, inside the inbox's transaction.
+    pub const fn consume(handler: EventHandler) -> Self {
+        Self {
+            handler: Some(handler),
+            system: Some(EVENT_SYSTEM),
+        }
+    }
+}
+
+/// The entry points into the event code, referenced only by [`Events::produce`] and
+/// [`Events::consume`].
+#[derive(Clone, Copy)]
+struct EventSystem {
+    routes: fn(&'static Service, Router) -> Router,
+    consume: fn(&Scope, &[u8], EventHandler) -> anyhow::Result<Option<Delivery>>,
+}
+
+const EVENT_SYSTEM: EventSystem = EventSystem {
+    routes: event_routes,
+    consume,
+};
 
 /// What a service is.
 pub struct Service {
@@ -97,36 +137,14 @@ impl Service {
             trigger,
             RequestContext::default(),
         );
-        let delivery = match self.events {
-            Events::Consume(handle) => Some(self.consume(&scope, message, handle)?),
-            Events::None | Events::Produce => None,
+        let delivery = match (self.events.system, self.events.handler) {
+            (Some(system), Some(handle)) => Some((system.consume)(&scope, message, handle)?),
+            _ => None,
         };
         if let Some(work) = self.background {
             work(&scope)?;
         }
         Ok(delivery.flatten())
-    }
-
-    /// Hands `message` to the inbox (unless it is the tick) and relays the outbox.
-    fn consume(
-        &self,
-        scope: &Scope,
-        message: &[u8],
-        handle: EventHandler,
-    ) -> anyhow::Result<Option<Delivery>> {
-        let db = scope.db().map_err(sqlite)?;
-        let messaging = scope.messaging()?;
-        let delivery = match scope.trigger() {
-            Trigger::Tick => None,
-            _ => Some(
-                messaging
-                    .consumer()
-                    .receive(db, message, handle)
-                    .map_err(sqlite)?,
-            ),
-        };
-        messaging.relay(db).map_err(sqlite)?;
-        Ok(delivery)
     }
 
     fn run_background_logged(&self, scope: &Scope) {
@@ -140,21 +158,50 @@ impl Service {
     /// The service's routes, with the event system's.
     fn router(&'static self) -> Router {
         let router = (self.routes)(Router::new());
-        match self.events {
-            Events::None => router,
-            Events::Produce => dead_letter_routes(router, |_, _| Ok(())),
-            Events::Consume(handle) => dead_letter_routes(router, handle).route(
-                Method::Post,
-                transport::EVENTS_PATH,
-                move |request: &Request, _: &Scope, _: &Params| {
-                    transport::pushed_response(
-                        self.receive(request.body())
-                            .map_err(|error| format!("{error:#}")),
-                    )
-                },
-            ),
+        match self.events.system {
+            None => router,
+            Some(system) => (system.routes)(self, router),
         }
     }
+}
+
+/// The dead-letter routes of a producer or consumer, and a consumer's `/events` route.
+fn event_routes(service: &'static Service, router: Router) -> Router {
+    match service.events.handler {
+        None => dead_letter_routes(router, |_, _| Ok(())),
+        Some(handle) => dead_letter_routes(router, handle).route(
+            Method::Post,
+            transport::EVENTS_PATH,
+            move |request: &Request, _: &Scope, _: &Params| {
+                transport::pushed_response(
+                    service
+                        .receive(request.body())
+                        .map_err(|error| format!("{error:#}")),
+                )
+            },
+        ),
+    }
+}
+
+/// Hands `message` to the inbox (unless it is the tick) and relays the outbox.
+fn consume(
+    scope: &Scope,
+    message: &[u8],
+    handle: EventHandler,
+) -> anyhow::Result<Option<Delivery>> {
+    let db = scope.db().map_err(sqlite)?;
+    let messaging = scope.messaging()?;
+    let delivery = match scope.trigger() {
+        Trigger::Tick => None,
+        _ => Some(
+            messaging
+                .consumer()
+                .receive(db, message, handle)
+                .map_err(sqlite)?,
+        ),
+    };
+    messaging.relay(db).map_err(sqlite)?;
+    Ok(delivery)
 }
 
 /// `GET /admin/dead-letters`: the events the service gave up on, as consumer (dead letters)

@@ -27,7 +27,7 @@ pub(crate) const SERVICE: &str = "telemetry";
 static TELEMETRY: Service = Service {
     name: SERVICE,
     database: Some(repository::DATABASE),
-    events: Events::Consume(events::handle),
+    events: Events::consume(events::handle),
     background: None,
     routes,
 };
