@@ -17,17 +17,21 @@ cleanup() {
   for pid in "${servers[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$scratch"
+  rm -rf "$scratch" "${TMPDIR:-/tmp}/wasmart-bench-ports-$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # A free loopback port: nothing answers a connect.
 free_port() {
-  local port
+  # Ports handed out earlier in this run (nothing listens on them yet, so the probe alone
+  # would hand one out twice); $$ is the script's own PID, also inside $(...).
+  local port taken="${TMPDIR:-/tmp}/wasmart-bench-ports-$$"
   while :; do
     port=$((20000 + RANDOM % 40000))
+    grep -qx "$port" "$taken" 2>/dev/null && continue
     if ! (: 2>/dev/null <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port" >>"$taken"
       echo "$port"
       return
     fi
