@@ -56,19 +56,13 @@ impl BatchConfig {
             None => Ok(default),
             Some(value) => parse_number(name, &value),
         };
+        // A size: at least 1, and at most what this platform can count.
+        let size = |name: &'static str, default: usize| {
+            number(name, default as u64).map(|n| usize::try_from(n).unwrap_or(usize::MAX).max(1))
+        };
         Ok(BatchConfig {
-            max_queue_size: usize::try_from(number(
-                "OTEL_BSP_MAX_QUEUE_SIZE",
-                defaults.max_queue_size as u64,
-            )?)
-            .unwrap_or(usize::MAX)
-            .max(1),
-            max_batch_size: usize::try_from(number(
-                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                defaults.max_batch_size as u64,
-            )?)
-            .unwrap_or(usize::MAX)
-            .max(1),
+            max_queue_size: size("OTEL_BSP_MAX_QUEUE_SIZE", defaults.max_queue_size)?,
+            max_batch_size: size("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", defaults.max_batch_size)?,
             schedule_delay: Duration::from_millis(number(
                 "OTEL_BSP_SCHEDULE_DELAY",
                 defaults.schedule_delay.as_millis() as u64,
